@@ -1,0 +1,1 @@
+"""The build step: content files -> validated model -> static client portals."""

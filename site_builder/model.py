@@ -1,0 +1,321 @@
+"""The content model: what an agency writes, validated.
+
+Amounts a person types (prices, fees, payments) are Decimals parsed from the
+source text; the billing rules turn them into integer minor units of the
+invoice's currency. Identifiers come from file names (``clients/acme.yaml`` is
+client ``acme``; ``invoices/INV-1.yaml`` is invoice ``INV-1``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from site_builder.i18n import resolve_locale
+from site_builder.money import exponent, parse_decimal
+
+# --- field types -------------------------------------------------------------
+
+
+def _currency(value: str) -> str:
+    exponent(value)  # raises with a clear message for an unknown code
+    return value
+
+
+def _locale(value: str) -> str:
+    resolve_locale(value)
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (expected e.g. Europe/Warsaw)") from None
+    return value
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
+        raise ValueError(f"{value!r} must be letters, digits, '.', '_' or '-'")
+    return value
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError(f"must not be negative, got {value}")
+    return value
+
+
+def _percent(value: Decimal) -> Decimal:
+    if not 0 <= value <= 100:
+        raise ValueError(f"must be a percentage between 0 and 100, got {value}")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(parse_decimal)]
+NonNegativeAmount = Annotated[Amount, AfterValidator(_non_negative)]
+Percent = Annotated[Amount, AfterValidator(_percent)]
+Currency = Annotated[str, AfterValidator(_currency)]
+Locale = Annotated[str, AfterValidator(_locale)]
+Email = Annotated[str, AfterValidator(_email)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Days = Annotated[int, Field(ge=0, le=3650, strict=True)]
+# A fixed amount, either one figure for every currency or one per currency
+PerCurrencyAmount = NonNegativeAmount | dict[Currency, NonNegativeAmount]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- terms -------------------------------------------------------------------
+
+
+class LateFeeStep(Model):
+    """A one-off charge once an invoice is ``days_overdue`` days late."""
+
+    days_overdue: Annotated[int, Field(ge=1, le=3650, strict=True)]
+    percent: Percent
+    of: Literal["total", "balance"] = "total"
+
+
+class Cap(Model):
+    percent: Percent | None = None
+    amount: PerCurrencyAmount | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Cap:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError("give exactly one of 'percent' or 'amount'")
+        return self
+
+
+class LateFeePolicy(Model):
+    steps: list[LateFeeStep] = []
+    monthly_interest: Percent | None = None
+    flat: PerCurrencyAmount | None = None
+    grace_days: Days = 0
+    cap: Cap | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LateFeePolicy:
+        days = [s.days_overdue for s in self.steps]
+        if days != sorted(set(days)):
+            raise ValueError("steps must be in increasing order of days_overdue, no day twice")
+        return self
+
+
+class EarlyDiscount(Model):
+    percent: Percent
+    within_days: Days
+
+
+class Terms(Model):
+    """Payment terms; every field left out is inherited from the level above."""
+
+    net_days: Days | None = None
+    late_fee: LateFeePolicy | None = None
+    early_discount: EarlyDiscount | None = None
+
+
+class ReminderSchedule(Model):
+    before_due: list[Days] = [10, 5, 3]
+    on_due: bool = True
+    overdue: list[Annotated[int, Field(ge=1, le=3650, strict=True)]] = [1, 7, 14, 30]
+    repeat_every_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 30
+    stop_after_days: Days | None = None
+    cc_leadership_from_days_overdue: Days = 14
+    skip_weekends: bool = False
+    holidays: list[date] = []
+
+
+# --- parties -----------------------------------------------------------------
+
+Address = Annotated[list[Text], Field(min_length=1, max_length=8)]
+
+
+class Agency(Model):
+    name: Text
+    tax_id: Text | None = None
+    email: Email
+    phone: Text | None = None
+    address: Address
+    currency: Currency = "USD"
+    locale: Locale = "en"
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    portal_url: Annotated[str, Field(pattern=r"^https?://[^\s\"'<>]+$")]
+    api_url: Annotated[str, Field(pattern=r"^https?://[^\s\"'<>]+$")]
+    terms: Terms = Terms(net_days=30)
+    reminders: ReminderSchedule = ReminderSchedule()
+    thank_you: Text = "Thank you, {contact}! It is a pleasure to work with {client}."
+    payment_terms: Text | None = None  # free text printed under the terms
+    allowed_payment_method_types: list[Slug] | None = None
+
+
+class Contact(Model):
+    name: Text
+    email: Email
+    role: Literal["billing", "leadership"] = "billing"
+
+
+class Client(Model):
+    id: Slug
+    name: Text
+    locale: Locale | None = None
+    currency: Currency | None = None
+    tax_id: Text | None = None
+    po_number: Text | None = None
+    address: Address | None = None
+    contacts: Annotated[list[Contact], Field(min_length=1)]
+    token_version: Annotated[int, Field(ge=1, strict=True)] = 1
+    terms: Terms | None = None
+    reminders: ReminderSchedule | None = None
+    thank_you: Text | None = None
+
+    @model_validator(mode="after")
+    def _has_billing_contact(self) -> Client:
+        if not any(c.role == "billing" for c in self.contacts):
+            raise ValueError("contacts must include at least one with role: billing")
+        return self
+
+
+# --- invoices ----------------------------------------------------------------
+
+
+class LineItem(Model):
+    description: Text
+    quantity: NonNegativeAmount = Decimal(1)
+    unit_price: Amount
+    kind: Literal["scope", "out_of_scope", "expense"] = "scope"
+    taxable: bool = True
+
+
+class Tax(Model):
+    label: Annotated[str, Field(min_length=1, max_length=40)] = "Tax"
+    percent: Percent
+
+
+class Portion(Model):
+    """A share of an invoice: a percentage of it, or a fixed amount."""
+
+    percent: Percent | None = None
+    amount: NonNegativeAmount | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Portion:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError("give exactly one of 'percent' or 'amount'")
+        return self
+
+
+class Deposit(Portion):
+    due: date | None = None  # defaults to the issue date
+    label: Text | None = None
+
+
+class Instalment(Portion):
+    due: date
+    label: Text | None = None
+
+
+class Retainer(Model):
+    """One invoice per period from this template, numbered ``<number>-<period>``."""
+
+    every: Literal["week", "month", "quarter", "year"] = "month"
+    start: date
+    until: date | None = None
+    count: Annotated[int, Field(ge=1, le=1200, strict=True)] | None = None
+
+
+class Invoice(Model):
+    number: Annotated[str, AfterValidator(_slug)]
+    client: Slug
+    issued: date
+    due: date | None = None
+    currency: Currency
+    po_number: Text | None = None
+    title: Text | None = None
+    items: Annotated[list[LineItem], Field(min_length=1, max_length=500)]
+    tax: Tax | None = None
+    terms: Terms | None = None
+    deposit: Deposit | None = None
+    instalments: list[Instalment] | None = None
+    retainer: Retainer | None = None
+    memo: Text | None = None
+    status: Literal["issued", "void", "draft"] = "issued"
+
+    @model_validator(mode="after")
+    def _dates_and_plan(self) -> Invoice:
+        if self.due is not None and self.due < self.issued:
+            raise ValueError(f"due date {self.due} is before the issue date {self.issued}")
+        if self.instalments is not None:
+            if len(self.instalments) < 2:
+                raise ValueError("an instalment plan needs at least two instalments")
+            kinds = {i.percent is None for i in self.instalments}
+            if len(kinds) > 1:
+                raise ValueError("instalments must all give a percent or all give an amount")
+            dues = [i.due for i in self.instalments]
+            if dues != sorted(dues):
+                raise ValueError("instalments must be in order of due date")
+            if self.instalments[0].percent is not None:
+                share = sum((i.percent or Decimal(0) for i in self.instalments), Decimal(0))
+                if share != 100:
+                    raise ValueError(f"instalment percentages add up to {share}, not 100")
+        if self.retainer is not None and self.instalments is not None:
+            raise ValueError("a retainer template cannot also have instalments")
+        return self
+
+
+# --- what happened afterwards ------------------------------------------------
+
+
+class Payment(Model):
+    """Money received: offline (a cheque, a wire) or recorded by the functions."""
+
+    id: Slug
+    invoice: Annotated[str, AfterValidator(_slug)]
+    amount: Annotated[Amount, AfterValidator(_non_negative)]
+    currency: Currency
+    date: date
+    method: Literal[
+        "card", "bank_debit", "bank_transfer", "wire", "cheque", "cash", "other"
+    ] = "bank_transfer"
+    instalment: Annotated[int, Field(ge=1, strict=True)] | None = None
+    reference: Text | None = None
+    refunded: NonNegativeAmount = Decimal(0)
+
+
+class Note(Model):
+    """A thank-you note by the agency, Markdown with YAML front matter."""
+
+    client: Slug
+    slug: Slug
+    title: Text
+    date: date
+    invoice: str | None = None
+    body: Annotated[str, Field(max_length=100_000)]
+
+

@@ -1,0 +1,145 @@
+"""Readers: content files -> plain data, remembering where each value came from.
+
+YAML is composed (not loaded) with libyaml, so every node keeps its line, and
+scalars are turned into Python values by hand: a YAML float such as
+``1500.10`` stays the text ``"1500.10"`` (never a binary float) and dates stay
+text for the model to parse and report on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml ships in PyYAML's wheels
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_TAG = "tag:yaml.org,2002:"
+_TRUE = {"true", "yes", "on", "y"}
+
+
+class ReadError(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Document:
+    """A file's data plus the node tree it came from, for line lookups."""
+
+    data: Any
+    node: yaml.Node | None
+    line_offset: int = 0
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        """1-based line of the deepest node on ``loc`` that exists."""
+        node = self.node
+        if node is None:
+            return None
+        line = node.start_mark.line
+        for key in loc:
+            child = _child(node, key)
+            if child is None:
+                break
+            node, line = child
+        return line + 1 + self.line_offset
+
+
+def _child(node: yaml.Node, key: str | int) -> tuple[yaml.Node, int] | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key:
+                # a missing or scalar value is best pointed at by its key's line
+                return v, (k.start_mark.line if isinstance(v, yaml.ScalarNode) else v.start_mark.line)
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        item = node.value[key]
+        return item, item.start_mark.line
+    return None
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag, text = node.tag, node.value
+    if tag == _TAG + "str" or node.style is not None:
+        return text
+    if tag == _TAG + "null":
+        return None
+    if tag == _TAG + "bool":
+        return text.lower() in _TRUE
+    if tag == _TAG + "int":
+        try:
+            return int(text.replace("_", ""), 10)
+        except ValueError:
+            return text  # octal/hex/sexagesimal: leave it to the model to refuse
+    # floats and timestamps keep their source text: exact, and reportable
+    return text
+
+
+def _value(node: yaml.Node, depth: int = 0) -> Any:
+    if depth > 50:
+        raise ReadError("nesting too deep", node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_value(item, depth + 1) for item in node.value]
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ReadError("mapping keys must be plain text", key_node.start_mark.line + 1)
+        key = key_node.value
+        if key in result:
+            raise ReadError(f"key {key!r} appears twice", key_node.start_mark.line + 1)
+        result[key] = _value(value_node, depth + 1)
+    return result
+
+
+def parse_yaml(text: str, line_offset: int = 0) -> Document:
+    """Parse one YAML document; syntax errors become a ReadError with a line."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + line_offset if mark else None
+        raise ReadError(f"not valid YAML: {exc.problem or exc.context}", line) from None
+    except yaml.YAMLError as exc:
+        raise ReadError(f"not valid YAML: {exc}", None) from None
+    if node is None:
+        return Document({}, None, line_offset)
+    return Document(_value(node), node, line_offset)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", None) from None
+
+
+def read_yaml(path: Path) -> Document:
+    return parse_yaml(read_text(path))
+
+
+@dataclass
+class MarkdownDocument:
+    meta: Document
+    body: str
+
+
+def read_markdown(path: Path) -> MarkdownDocument:
+    """A note: optional YAML front matter between ``---`` lines, then Markdown."""
+    text = read_text(path)
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return MarkdownDocument(Document({}, None), text)
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            meta = parse_yaml("".join(lines[1:end]), line_offset=1)
+            return MarkdownDocument(meta, "".join(lines[end + 1 :]))
+    raise ReadError("front matter opened with '---' is never closed", 1)
