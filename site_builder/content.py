@@ -17,7 +17,16 @@ from pydantic import BaseModel, ValidationError
 from site_builder.errors import ContentError
 from site_builder.model import Agency, Client, Invoice, Note, Payment
 from site_builder.money import MoneyError, to_minor
-from site_builder.readers import Document, ReadError, parse_yaml, read_markdown, read_text
+from site_builder.readers import (
+    Document,
+    ReadError,
+    decode,
+    parse_markdown,
+    parse_yaml,
+    read_markdown,
+    read_text,
+)
+from site_builder.writer import digest
 
 Kind = Literal["agency", "client", "invoice", "payment", "note"]
 M = TypeVar("M", bound=BaseModel)
@@ -117,24 +126,29 @@ class Raw:
     data: dict[str, Any] | None
     body: str = ""  # a note's Markdown
     error: ContentError | None = None
+    sha: str = ""  # of the file's bytes, for the build manifest
 
 
 def read(root: Path, source: Source) -> Raw:
     """Read and parse one file. Runs in worker processes, so returns plain data."""
-    path = root / source.rel
     try:
-        if source.kind == "note":
-            doc = read_markdown(path)
-            data, body = doc.meta.data, doc.body
-        else:
-            data, body = parse_yaml(read_text(path)).data, ""
-    except ReadError as exc:
-        return Raw(source, None, error=ContentError(source.rel, exc.line, "", exc.message))
+        raw_bytes = (root / source.rel).read_bytes()
     except OSError as exc:
         return Raw(source, None, error=ContentError(source.rel, None, "", f"cannot read: {exc}"))
+    sha = digest(raw_bytes)
+    try:
+        if source.kind == "note":
+            doc = parse_markdown(decode(raw_bytes))
+            data, body = doc.meta.data, doc.body
+        else:
+            data, body = parse_yaml(decode(raw_bytes)).data, ""
+    except ReadError as exc:
+        error = ContentError(source.rel, exc.line, "", exc.message)
+        return Raw(source, None, error=error, sha=sha)
     if not isinstance(data, dict):
-        return Raw(source, None, error=ContentError(source.rel, 1, "", "expected a mapping of fields"))
-    return Raw(source, data, body)
+        error = ContentError(source.rel, 1, "", "expected a mapping of fields")
+        return Raw(source, None, error=error, sha=sha)
+    return Raw(source, data, body, sha=sha)
 
 
 # --- validating --------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ContentError:
     path: str
     line: int | None
@@ -22,5 +22,5 @@ class ContentInvalid(Exception):
     """Raised when the content tree has problems; carries every one of them."""
 
     def __init__(self, errors: list[ContentError]) -> None:
-        self.errors = sorted(errors)
+        self.errors = sorted(set(errors), key=lambda e: (e.path, e.line or 0, e.field, e.message))
         super().__init__(f"{len(errors)} problem(s) in the content")

@@ -1,6 +1,7 @@
 """Locales and translations: which UI languages exist, and their catalogs.
 
-Catalogs are gettext ``.po`` files in the theme (``locales/<locale>/messages.po``).
+Catalogs are gettext ``.po`` files in the theme
+(``locales/<locale>/LC_MESSAGES/messages.po``, the layout pybabel makes).
 They are compiled in memory when first used, so no binary ``.mo`` file is
 kept in the repository and an edited ``.po`` takes effect on the next build.
 """
@@ -44,7 +45,7 @@ def resolve_locale(tag: str) -> tuple[Locale, str]:
 
 @cache
 def translations(locales_dir: Path, catalog: str) -> Translations:
-    po_path = locales_dir / catalog / "messages.po"
+    po_path = locales_dir / catalog / "LC_MESSAGES" / "messages.po"
     if not po_path.exists():
         return Translations()  # English source strings
     with po_path.open("rb") as po:

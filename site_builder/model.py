@@ -20,6 +20,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -54,6 +56,12 @@ def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     return value
+
+
+def _url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s\"'<>]+", value):
+        raise ValueError(f"expected an http:// or https:// address, got {value!r}")
+    return value.rstrip("/")
 
 
 def _slug(value: str) -> str:
@@ -166,8 +174,8 @@ class Agency(Model):
     currency: Currency = "USD"
     locale: Locale = "en"
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
-    portal_url: Annotated[str, Field(pattern=r"^https?://[^\s\"'<>]+$")]
-    api_url: Annotated[str, Field(pattern=r"^https?://[^\s\"'<>]+$")]
+    portal_url: Annotated[str, AfterValidator(_url)]
+    api_url: Annotated[str, AfterValidator(_url)]
     terms: Terms = Terms(net_days=30)
     reminders: ReminderSchedule = ReminderSchedule()
     thank_you: Text = "Thank you, {contact}! It is a pleasure to work with {client}."
@@ -195,11 +203,12 @@ class Client(Model):
     reminders: ReminderSchedule | None = None
     thank_you: Text | None = None
 
-    @model_validator(mode="after")
-    def _has_billing_contact(self) -> Client:
-        if not any(c.role == "billing" for c in self.contacts):
-            raise ValueError("contacts must include at least one with role: billing")
-        return self
+    @field_validator("contacts")
+    @classmethod
+    def _has_billing_contact(cls, contacts: list[Contact]) -> list[Contact]:
+        if not any(c.role == "billing" for c in contacts):
+            raise ValueError("expected at least one contact with role: billing")
+        return contacts
 
 
 # --- invoices ----------------------------------------------------------------
@@ -267,27 +276,38 @@ class Invoice(Model):
     memo: Text | None = None
     status: Literal["issued", "void", "draft"] = "issued"
 
-    @model_validator(mode="after")
-    def _dates_and_plan(self) -> Invoice:
-        if self.due is not None and self.due < self.issued:
-            raise ValueError(f"due date {self.due} is before the issue date {self.issued}")
-        if self.instalments is not None:
-            if len(self.instalments) < 2:
-                raise ValueError("an instalment plan needs at least two instalments")
-            kinds = {i.percent is None for i in self.instalments}
-            if len(kinds) > 1:
-                raise ValueError("instalments must all give a percent or all give an amount")
-            dues = [i.due for i in self.instalments]
-            if dues != sorted(dues):
-                raise ValueError("instalments must be in order of due date")
-            if self.instalments[0].percent is not None:
-                share = sum((i.percent or Decimal(0) for i in self.instalments), Decimal(0))
-                if share != 100:
-                    raise ValueError(f"instalment percentages add up to {share}, not 100")
-        if self.retainer is not None and self.instalments is not None:
-            raise ValueError("a retainer template cannot also have instalments")
-        return self
+    @field_validator("due")
+    @classmethod
+    def _due_after_issue(cls, due: date | None, info: ValidationInfo) -> date | None:
+        issued = info.data.get("issued")
+        if due is not None and issued is not None and due < issued:
+            raise ValueError(f"due date {due} is before the issue date {issued}")
+        return due
 
+    @field_validator("instalments")
+    @classmethod
+    def _plan(cls, plan: list[Instalment] | None) -> list[Instalment] | None:
+        if plan is None:
+            return plan
+        if len(plan) < 2:
+            raise ValueError("an instalment plan needs at least two instalments")
+        if len({i.percent is None for i in plan}) > 1:
+            raise ValueError("instalments must all give a percent or all give an amount")
+        dues = [i.due for i in plan]
+        if dues != sorted(dues):
+            raise ValueError("instalments must be in order of due date")
+        if plan[0].percent is not None:
+            share = sum((i.percent or Decimal(0) for i in plan), Decimal(0))
+            if share != 100:
+                raise ValueError(f"instalment percentages add up to {share}, not 100")
+        return plan
+
+    @field_validator("retainer")
+    @classmethod
+    def _template_only(cls, retainer: Retainer | None, info: ValidationInfo) -> Retainer | None:
+        if retainer is not None and info.data.get("instalments") is not None:
+            raise ValueError("a retainer template cannot also have instalments")
+        return retainer
 
 # --- what happened afterwards ------------------------------------------------
 

@@ -67,7 +67,7 @@ def _child(node: yaml.Node, key: str | int) -> tuple[yaml.Node, int] | None:
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     tag, text = node.tag, node.value
-    if tag == _TAG + "str" or node.style is not None:
+    if tag == _TAG + "str" or node.style:  # quoted or block text is text
         return text
     if tag == _TAG + "null":
         return None
@@ -116,8 +116,12 @@ def parse_yaml(text: str, line_offset: int = 0) -> Document:
 
 
 def read_text(path: Path) -> str:
+    return decode(path.read_bytes())
+
+
+def decode(data: bytes) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", None) from None
 
@@ -133,8 +137,11 @@ class MarkdownDocument:
 
 
 def read_markdown(path: Path) -> MarkdownDocument:
+    return parse_markdown(read_text(path))
+
+
+def parse_markdown(text: str) -> MarkdownDocument:
     """A note: optional YAML front matter between ``---`` lines, then Markdown."""
-    text = read_text(path)
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         return MarkdownDocument(Document({}, None), text)

@@ -1,0 +1,1 @@
+"""The serverless side: checkout, webhooks, reminders (see DESIGN.md, "The functions")."""

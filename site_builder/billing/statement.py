@@ -1,0 +1,229 @@
+"""An invoice's figures as of a day: what was paid, what fees fell due, what is owed.
+
+This is the single place the rules meet. The build, the ledger, the checkout
+and the reminders all read a Statement, so they can never disagree about
+what a client owes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from site_builder.billing.discount import (
+    discount_amount,
+    discount_applies,
+    discount_deadline,
+    discount_offered,
+    discount_taken,
+)
+from site_builder.billing.fees import FeeCharge, late_fee_charges
+from site_builder.billing.schedule import ScheduleEntry, payment_schedule
+from site_builder.billing.terms import ResolvedTerms, due_date
+from site_builder.billing.totals import Totals, invoice_totals
+from site_builder.model import Invoice, LateFeePolicy
+
+Applied = list[tuple[date, int]]
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    id: str
+    date: date
+    amount: int  # minor units received
+    refunded: int = 0
+    instalment: int | None = None  # the entry (n) the payer meant to pay, if any
+
+    @property
+    def net(self) -> int:
+        # a refund can only give back what was paid; more is a data error,
+        # and clamping keeps it from turning into a negative payment
+        return max(0, self.amount - self.refunded)
+
+
+@dataclass(frozen=True)
+class EntryStatement:
+    n: int
+    kind: str
+    label: str | None
+    due: date
+    amount: int
+    paid: int
+    late_fees: int
+    discount: int  # the early-payment discount taken on this entry
+    amount_due: int  # outstanding today, less a discount still on offer
+    days_overdue: int
+    status: str
+    fees: tuple[FeeCharge, ...]
+
+
+@dataclass(frozen=True)
+class Statement:
+    number: str
+    currency: str
+    issued: date
+    due: date
+    status: str
+    totals: Totals
+    paid: int  # net of refunds
+    refunded: int
+    late_fees: int
+    discount: int  # taken
+    balance: int  # total + late_fees - discount - paid, never below 0
+    overpaid: int  # what was paid beyond the balance (a credit for the client)
+    amount_due: int  # balance less the discount still on offer
+    days_overdue: int
+    discount_deadline: date | None
+    discount_offered: int
+    entries: tuple[EntryStatement, ...]
+    fees: tuple[FeeCharge, ...]
+
+
+def _outstanding(
+    amount: int,
+    entry: ScheduleEntry,
+    policy: LateFeePolicy | None,
+    currency: str,
+    applied: Applied,
+    day: date,
+) -> int:
+    fees = late_fee_charges(amount, entry.due, policy, currency, applied, day)
+    return amount + sum(f.amount for f in fees) - sum(paid for _, paid in applied)
+
+
+def _allocate(
+    schedule: Sequence[ScheduleEntry],
+    amounts: Sequence[int],
+    policy: LateFeePolicy | None,
+    currency: str,
+    payments: Sequence[PaymentRecord],
+) -> tuple[list[Applied], int]:
+    """Spread payments over the entries in the order they were received.
+
+    Each payment fills what its entry owed on the payment's day (fees included),
+    so the fees of later days see exactly the payments made before them. On one
+    day, payments meant for a named entry go first, so an untargeted payment
+    cannot take the place a targeted one was sent for.
+    """
+    applied: list[Applied] = [[] for _ in schedule]
+    index = {entry.n: i for i, entry in enumerate(schedule)}
+    overpaid = 0
+    for payment in sorted(payments, key=lambda p: (p.date, p.instalment not in index)):
+        left = payment.net
+        first = [index[payment.instalment]] if payment.instalment in index else []
+        for i in [*first, *range(len(schedule))]:
+            if left == 0:
+                break
+            owed = _outstanding(amounts[i], schedule[i], policy, currency, applied[i], payment.date)
+            take = min(left, owed)
+            if take > 0:
+                applied[i].append((payment.date, take))
+                left -= take
+        overpaid += left
+    return applied, overpaid
+
+
+def _status(
+    invoice_status: str, outstanding: int, paid: int, amount_due: int, days_overdue: int
+) -> str:
+    if invoice_status in ("void", "draft"):
+        return invoice_status
+    if outstanding == 0:
+        return "paid"
+    if amount_due > 0 and days_overdue > 0:
+        return "overdue"
+    if paid > 0:
+        return "partially_paid"
+    return "open"
+
+
+def statement(
+    invoice: Invoice, terms: ResolvedTerms, payments: Sequence[PaymentRecord], today: date
+) -> Statement:
+    """The invoice as of ``today``; payments dated later have not happened yet."""
+    totals = invoice_totals(invoice)
+    total, currency = totals.total, invoice.currency
+    due = due_date(invoice, terms)
+    schedule = payment_schedule(invoice, total, due)
+    counted = [p for p in payments if p.date <= today]
+    paid = sum(p.net for p in counted)
+    refunded = sum(p.amount - p.net for p in counted)
+
+    # Drafts and void invoices are not owed, so nothing can be late or early on them.
+    live = invoice.status == "issued"
+    policy = terms.late_fee if live else None
+    deadline = (
+        discount_deadline(invoice.issued, terms) if live and discount_applies(schedule) else None
+    )
+    discount = discount_amount(total, terms) if deadline is not None else 0
+    taken = (
+        discount
+        if discount_taken(total, discount, deadline, [(p.date, p.net) for p in counted])
+        else 0
+    )
+    # a taken discount lowers what the (single) entry owes, late fees included
+    amounts = [entry.amount - taken for entry in schedule]
+
+    if invoice.status == "void":
+        applied: list[Applied] = [[] for _ in schedule]
+        overpaid = paid  # all of it is the client's to get back
+    else:
+        applied, overpaid = _allocate(schedule, amounts, policy, currency, counted)
+    fees = [
+        late_fee_charges(amount, entry.due, policy, currency, paid_in, today)
+        for entry, amount, paid_in in zip(schedule, amounts, applied, strict=True)
+    ]
+    outstanding = [
+        amount + sum(f.amount for f in charges) - sum(a for _, a in paid_in)
+        for amount, charges, paid_in in zip(amounts, fees, applied, strict=True)
+    ]
+    if invoice.status == "void":
+        outstanding = [0 for _ in schedule]
+    balance = sum(outstanding)
+    offered = discount_offered(discount, deadline, taken > 0, balance, today)
+
+    entries = []
+    for entry, charges, paid_in, owed in zip(schedule, fees, applied, outstanding, strict=True):
+        entry_paid = sum(a for _, a in paid_in)
+        amount_due = owed - offered  # offered is 0 unless this is the only entry
+        late = max(0, (today - entry.due).days) if live and amount_due > 0 else 0
+        entries.append(
+            EntryStatement(
+                n=entry.n,
+                kind=entry.kind,
+                label=entry.label,
+                due=entry.due,
+                amount=entry.amount,
+                paid=entry_paid,
+                late_fees=sum(f.amount for f in charges),
+                discount=taken,
+                amount_due=amount_due,
+                days_overdue=late,
+                status=_status(invoice.status, owed, entry_paid, amount_due, late),
+                fees=charges,
+            )
+        )
+    days_overdue = max((e.days_overdue for e in entries), default=0)
+    all_fees = tuple(sorted((f for charges in fees for f in charges), key=lambda f: f.on))
+    amount_due = balance - offered
+    return Statement(
+        number=invoice.number,
+        currency=currency,
+        issued=invoice.issued,
+        due=due,
+        status=_status(invoice.status, balance, paid, amount_due, days_overdue),
+        totals=totals,
+        paid=paid,
+        refunded=refunded,
+        late_fees=sum(f.amount for f in all_fees),
+        discount=taken,
+        balance=balance,
+        overpaid=overpaid,
+        amount_due=amount_due,
+        days_overdue=days_overdue,
+        discount_deadline=deadline,
+        discount_offered=offered,
+        entries=tuple(entries),
+        fees=all_fees,
+    )

@@ -1,0 +1,467 @@
+"""The build: content -> validated accounts -> public/ and build/, incrementally and atomically.
+
+Pipeline (one module a stage): ``content.scan`` finds the files, ``content.read``
+parses them (in worker processes), ``content.Validator`` makes models,
+``bundle.accounts`` applies the billing rules, ``views`` makes page data,
+``render`` fills the templates and ``writer`` swaps the result in.
+
+Incremental: ``build/manifest.json`` records every input file (stat and hash)
+and the client it belongs to, and every output file. A client is re-rendered
+when one of its files, the agency settings, the theme, the build's day or the
+code changed; the others are left as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from site_builder import content as cnt
+from site_builder.billing import BillingError, expand_retainer
+from site_builder.bundle import AccountErrors, ClientBundle, accounts
+from site_builder.errors import ContentError, ContentInvalid
+from site_builder.ledger import ledger_entry
+from site_builder.model import Agency, Client
+from site_builder.render import Theme
+from site_builder.tokens import client_token, portal_secret, secret_fingerprint
+from site_builder.views import client_pages
+from site_builder.writer import Staging, digest, write_atomic, write_json
+
+MANIFEST_VERSION = 1
+ROBOTS = b"User-agent: *\nDisallow: /\n"
+CODE_DIR = Path(__file__).resolve().parent
+PARALLEL_FROM = 400  # files; below this, worker start-up costs more than it saves
+
+
+@dataclass
+class BuildReport:
+    pages_written: int = 0
+    clients_rendered: int = 0
+    clients_skipped: int = 0
+    invoices: int = 0
+    seconds: float = 0.0
+    full: bool = True
+    public: Path | None = None
+    ledger: Path | None = None
+
+
+@dataclass
+class ClientResult:
+    client_id: str
+    errors: list[ContentError] = field(default_factory=list)
+    token: str = ""
+    ledger: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # public path -> content hash
+    retainers: list[str] = field(default_factory=list)
+
+
+def agency_today(agency: Agency | None) -> date:
+    zone = ZoneInfo(agency.timezone) if agency else None
+    return datetime.now(zone).date()
+
+
+# --- the work done per client (in worker processes) -------------------------
+
+
+@dataclass
+class _Job:
+    root: Path
+    agency: Agency
+    clients: dict[str, Client]
+    files: dict[str, list[cnt.Raw]]  # client id -> its invoices, payments and notes
+    today: date
+    secret: str
+    theme: Theme
+    staging: Staging | None  # None: validate only
+
+
+_JOB: _Job | None = None  # set before the worker processes fork, so they inherit it
+
+
+def _process_chunk(client_ids: list[str]) -> list[ClientResult]:
+    assert _JOB is not None
+    return [_process_client(_JOB, cid) for cid in client_ids]
+
+
+def _billing_loc(error: BillingError) -> tuple[str | int, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in error.field.split(".") if p)
+
+
+def _process_client(job: _Job, client_id: str) -> ClientResult:
+    result = ClientResult(client_id)
+    validator = cnt.Validator(job.root)
+    client = job.clients[client_id]
+    raws = job.files.get(client_id, [])
+    invoices, sources, broken = {}, {}, set()
+    for raw in raws:
+        if raw.source.kind != "invoice":
+            continue
+        invoice = validator.invoice(raw, job.clients, job.agency)
+        if invoice is None:
+            broken.add(raw.source.key)
+            continue
+        if invoice.retainer is not None:
+            result.retainers.append(invoice.number)
+        for one in expand_retainer(invoice, job.today):
+            if one.number in invoices:
+                validator.error(raw, ("retainer",), f"makes invoice {one.number}, which exists already")
+                continue
+            invoices[one.number] = one
+            sources[one.number] = raw
+    # a payment against an invoice that failed validation is checked once the invoice is fixed
+    payments = [
+        p
+        for raw in raws
+        if raw.source.kind == "payment"
+        and (raw.data or {}).get("invoice") not in broken
+        and (p := validator.payment(raw, invoices)) is not None
+    ]
+    notes = [
+        n
+        for raw in raws
+        if raw.source.kind == "note" and (n := validator.note(raw, job.clients)) is not None
+    ]
+    bundle = ClientBundle(
+        agency=job.agency,
+        client=client,
+        invoices=[i for i in invoices.values() if i.status != "draft"],
+        payments=payments,
+        notes=notes,
+    )
+    try:
+        figures = accounts(bundle, job.today)
+    except AccountErrors as exc:
+        for number, problem in exc.problems:
+            validator.error(sources[number], _billing_loc(problem), problem.message)
+        figures = []
+    result.errors = validator.errors
+    if result.errors:
+        return result
+    result.token = client_token(job.secret, client_id, client.token_version)
+    result.ledger = {a.invoice.number: ledger_entry(client_id, a) for a in figures}
+    if job.staging is None:
+        return result
+    theme, locale = job.theme, bundle.locale
+    t = theme.translations(locale)
+    for page in client_pages(bundle, figures, result.token, job.today, theme.css.path, t):
+        data = theme.render(page, locale).encode()
+        result.outputs[page.path] = job.staging.write(page.path, data)
+    job.staging.write_private(f"clients/{client_id}.json", bundle.model_dump_json().encode())
+    return result
+
+
+# --- orchestration -----------------------------------------------------------
+
+
+def _read_all(root: Path, sources: list[cnt.Source], workers: int) -> list[cnt.Raw]:
+    if workers < 2 or len(sources) < PARALLEL_FROM:
+        return [cnt.read(root, s) for s in sources]
+    size = max(64, len(sources) // (workers * 8))
+    chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        parts = pool.starmap(_read_chunk, [(root, c) for c in chunks])
+    return [raw for part in parts for raw in part]
+
+
+def _read_chunk(root: Path, sources: list[cnt.Source]) -> list[cnt.Raw]:
+    return [cnt.read(root, s) for s in sources]
+
+
+def _run_clients(
+    job: _Job, client_ids: list[str], workers: int, tick: Callable[[int], None]
+) -> list[ClientResult]:
+    global _JOB
+    _JOB = job
+    try:
+        files = sum(len(job.files.get(c, ())) for c in client_ids)
+        if workers < 2 or files + len(client_ids) < PARALLEL_FROM:
+            results = []
+            for cid in client_ids:
+                results.append(_process_client(job, cid))
+                tick(1)
+            return results
+        size = max(8, len(client_ids) // (workers * 16))
+        chunks = [client_ids[i : i + size] for i in range(0, len(client_ids), size)]
+        results = []
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap_unordered(_process_chunk, chunks):
+                results.extend(part)
+                tick(len(part))
+        return results
+    finally:
+        _JOB = None
+
+
+def _settings_key(root: Path, theme: Theme, today: date, secret: str) -> str:
+    h = hashlib.sha256(f"{MANIFEST_VERSION}|{today}|{secret_fingerprint(secret)}".encode())
+    for path in [root / "agency.yaml", *theme.files(), *sorted(CODE_DIR.rglob("*.py"))]:
+        h.update(str(path).encode())
+        h.update(path.read_bytes() if path.exists() else b"")
+    return h.hexdigest()
+
+
+def _file_hash(root: Path, rel: str) -> str:
+    try:
+        return digest((root / rel).read_bytes())
+    except OSError:
+        return ""
+
+
+class _Owners:
+    """Which client each file belongs to, from the files' own data."""
+
+    def __init__(self, previous: dict[str, list[Any]], retainers: Iterable[str]) -> None:
+        self.invoice_client: dict[str, str] = {}
+        for rel, (_, _, _, owner, key) in previous.items():
+            if rel.startswith("invoices/") and owner:
+                self.invoice_client[key] = owner
+        self.retainers = set(retainers)
+
+    def learn(self, raw: cnt.Raw) -> None:
+        if raw.source.kind == "invoice" and raw.data and isinstance(raw.data.get("client"), str):
+            self.invoice_client[raw.source.key] = raw.data["client"]
+            if raw.data.get("retainer") is not None:
+                self.retainers.add(raw.source.key)
+
+    def of(self, raw: cnt.Raw) -> str | None:
+        kind, data = raw.source.kind, raw.data or {}
+        if kind == "client":
+            return raw.source.key
+        if kind == "note":
+            return raw.source.key.split("/", 1)[0]
+        if kind == "invoice":
+            return data.get("client") if isinstance(data.get("client"), str) else None
+        if kind == "payment" and isinstance(data.get("invoice"), str):
+            number = data["invoice"]
+            if number in self.invoice_client:
+                return self.invoice_client[number]
+            for template in self.retainers:  # "RET-7-2026-03" belongs to template "RET-7"
+                if number.startswith(template + "-"):
+                    return self.invoice_client.get(template)
+        return None
+
+
+def build(
+    content: Path,
+    out: Path,
+    today: date | None = None,
+    *,
+    theme: Theme | None = None,
+    secret: str | None = None,
+    check_only: bool = False,
+    force: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Build the site (or with ``check_only``, just validate). Raises ContentInvalid."""
+    started = time.perf_counter()
+    theme = theme or Theme()
+    secret = secret if secret is not None else portal_secret()
+    workers = workers or min(os.cpu_count() or 1, 8)
+    report = BuildReport()
+
+    sources, errors = cnt.scan(content)
+    errors += _duplicate_numbers(sources)
+    agency_source = next((s for s in sources if s.kind == "agency"), None)
+    validator = cnt.Validator(content)
+    agency = validator.agency(cnt.read(content, agency_source)) if agency_source else None
+    if agency is None:
+        raise ContentInvalid(errors + validator.errors)
+    today = today or agency_today(agency)
+
+    manifest_path = out / "build" / "manifest.json"
+    settings = _settings_key(content, theme, today, secret)
+    previous = _load_manifest(manifest_path) if not (check_only or force) else None
+    full = previous is None or previous["settings"] != settings
+    prev_files: dict[str, list[Any]] = {} if full else previous["files"]
+    owners = _Owners(prev_files, [] if full else previous.get("retainers", []))
+
+    # Which files must be read: all of them, or only the changed ones and then
+    # every file of each client those changes touch.
+    current = {s.rel: s for s in sources if s.kind != "agency"}
+    hashes: dict[str, str] = {}
+    if full:
+        to_read = list(current.values())
+    else:
+        to_read = []
+        for rel, s in current.items():
+            old = prev_files.get(rel)
+            if old and old[0] == s.mtime_ns and old[1] == s.size:
+                continue
+            hashes[rel] = _file_hash(content, rel)
+            if old and old[2] == hashes[rel]:
+                continue
+            to_read.append(s)
+    raws = {r.source.rel: r for r in _read_all(content, to_read, workers)}
+    for raw in raws.values():
+        owners.learn(raw)
+
+    dirty: set[str] = set()
+    if not full:
+        for rel in raws:
+            if (owner := owners.of(raws[rel])) is not None:
+                dirty.add(owner)
+            if rel in prev_files and prev_files[rel][3]:
+                dirty.add(prev_files[rel][3])
+        for rel, old in prev_files.items():
+            if rel not in current and old[3]:
+                dirty.add(old[3])  # a deleted file
+        more = [s for rel, s in current.items() if rel not in raws and prev_files[rel][3] in dirty]
+        for raw in _read_all(content, more, workers):
+            raws[raw.source.rel] = raw
+            owners.learn(raw)
+
+    # Clients first: everything else refers to them.
+    client_ids = {s.key for s in sources if s.kind == "client"}
+    clients: dict[str, Client] = {}
+    for raw in raws.values():
+        if raw.source.kind == "client" and (c := validator.client(raw)) is not None:
+            clients[c.id] = c
+    files: dict[str, list[cnt.Raw]] = {}
+    for raw in raws.values():
+        if raw.source.kind == "client":
+            continue
+        if raw.error is not None:
+            errors.append(raw.error)
+            continue
+        owner = owners.of(raw)
+        if raw.source.kind == "payment" and owner is None and isinstance((raw.data or {}).get("invoice"), str):
+            validator.error(raw, ("invoice",), f"unknown invoice {raw.data['invoice']!r}")  # type: ignore[index]
+        elif owner is None or owner not in client_ids:
+            # validate it anyway, so every problem of the file is listed at once
+            if raw.source.kind == "invoice":
+                validator.invoice(raw, clients, agency)
+            elif raw.source.kind == "note":
+                validator.note(raw, clients)
+            else:
+                validator.payment(raw, {})
+        elif owner in clients or full or owner in dirty:
+            files.setdefault(owner, []).append(raw)
+    to_render = sorted(clients) if full else sorted(c for c in dirty if c in clients)
+
+    staging = None if check_only else Staging(out)
+    try:
+        job = _Job(content, agency, clients, files, today, secret, theme, staging)
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(to_render))
+
+        results = _run_clients(job, to_render, workers, tick)
+        for result in results:
+            errors += result.errors
+        errors += validator.errors
+        if errors:
+            raise ContentInvalid(errors)
+        if check_only:
+            report.invoices = sum(len(r.ledger) for r in results)
+            return report
+
+        assert staging is not None
+        staging.write(theme.css.path, theme.css.data)
+        staging.write("robots.txt", ROBOTS)
+        ledger_path = out / "build" / "ledger.json"
+        ledger = {} if full else _load_ledger(ledger_path)
+        prev_clients = {} if full else previous["clients"]
+        live = {r.client_id for r in results}
+        gone = (set(prev_clients) - client_ids) | live
+        ledger = {n: e for n, e in ledger.items() if e["client"] not in gone}
+        outputs = {cid: v for cid, v in prev_clients.items() if cid not in gone}
+        retired_tokens = {v["token"] for cid, v in prev_clients.items() if cid in gone}
+        for r in results:
+            ledger.update(r.ledger)
+            outputs[r.client_id] = {"token": r.token, "outputs": r.outputs}
+            retired_tokens.discard(r.token)
+            report.pages_written += len(r.outputs)
+
+        if full:
+            staging.commit_full()
+        else:
+            staging.remove_snapshots(set(prev_clients) - client_ids)
+            staging.commit_clients({r.client_id: r.token for r in results}, retired_tokens)
+        generated = datetime.now(ZoneInfo(agency.timezone)).isoformat(timespec="seconds")
+        write_atomic(
+            ledger_path,
+            orjson.dumps(
+                {"generated": generated, "today": today.isoformat(), "invoices": ledger},
+                option=orjson.OPT_SORT_KEYS,
+            ),
+        )
+        retainers = sorted({n for r in results for n in r.retainers} | ({*previous.get("retainers", [])} if not full else set()))
+        file_records = {}
+        for rel, s in current.items():
+            old = prev_files.get(rel)
+            raw = raws.get(rel)
+            owner = owners.of(raw) if raw is not None else (old[3] if old else None)
+            sha = raw.sha if raw is not None else hashes.get(rel) or (old[2] if old else "")
+            file_records[rel] = [s.mtime_ns, s.size, sha, owner, s.key]
+        write_json(
+            manifest_path,
+            {
+                "version": MANIFEST_VERSION,
+                "settings": settings,
+                "today": today.isoformat(),
+                "files": file_records,
+                "retainers": retainers,
+                "clients": outputs,
+                "assets": [theme.css.path, "robots.txt"],
+            },
+        )
+    except BaseException:
+        if staging is not None:
+            staging.discard()
+        raise
+
+    report.full = full
+    report.clients_rendered = len(results)
+    report.clients_skipped = len(client_ids) - len(results)
+    report.invoices = len(ledger)
+    report.public, report.ledger = out / "public", ledger_path
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _duplicate_numbers(sources: list[cnt.Source]) -> list[ContentError]:
+    seen: dict[tuple[str, str], cnt.Source] = {}
+    errors = []
+    for s in sources:
+        if s.kind not in ("invoice", "client", "payment"):
+            continue
+        key = (s.kind, s.key.casefold())
+        if key in seen:
+            errors.append(
+                ContentError(
+                    s.rel, None, "", f"duplicate {s.kind} {s.key!r}: {seen[key].rel} has the same name"
+                )
+            )
+        else:
+            seen[key] = s
+    return errors
+
+
+def _load_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if data.get("version") == MANIFEST_VERSION else None
+
+
+def _load_ledger(path: Path) -> dict[str, Any]:
+    try:
+        return orjson.loads(path.read_bytes())["invoices"]
+    except (OSError, orjson.JSONDecodeError, KeyError):
+        return {}

@@ -1,0 +1,82 @@
+"""One client's whole account: the unit that is validated, rendered and snapshotted.
+
+A bundle holds everything a client's pages are made from, so re-rendering a
+client (in an incremental build, or by a function after a payment) needs that
+bundle and nothing else. Its JSON form is ``build/clients/<client-id>.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pydantic import BaseModel
+
+from site_builder.billing import (
+    BillingError,
+    PaymentRecord,
+    ResolvedTerms,
+    Statement,
+    resolve_terms,
+    statement,
+)
+from site_builder.model import Agency, Client, Invoice, Note, Payment
+from site_builder.money import to_minor
+
+
+class ClientBundle(BaseModel):
+    agency: Agency
+    client: Client
+    invoices: list[Invoice]  # retainers already expanded into one invoice per period
+    payments: list[Payment]
+    notes: list[Note]
+
+    @property
+    def locale(self) -> str:
+        return self.client.locale or self.agency.locale
+
+
+@dataclass(frozen=True)
+class Account:
+    """An invoice with its effective terms and its figures as of a day."""
+
+    invoice: Invoice
+    terms: ResolvedTerms
+    statement: Statement
+
+
+def payment_record(payment: Payment) -> PaymentRecord:
+    return PaymentRecord(
+        id=payment.id,
+        date=payment.date,
+        amount=to_minor(payment.amount, payment.currency, exact=True),
+        refunded=to_minor(payment.refunded, payment.currency, exact=True),
+        instalment=payment.instalment,
+    )
+
+
+class AccountErrors(Exception):
+    """Invoices whose figures the billing rules refuse, each with its reason."""
+
+    def __init__(self, problems: list[tuple[str, BillingError]]) -> None:
+        super().__init__("; ".join(f"{number}: {error}" for number, error in problems))
+        self.problems = problems
+
+
+def accounts(bundle: ClientBundle, today: date) -> list[Account]:
+    """Every invoice of the bundle with its statement; AccountErrors lists bad figures."""
+    by_invoice: dict[str, list[PaymentRecord]] = {}
+    for payment in bundle.payments:
+        by_invoice.setdefault(payment.invoice, []).append(payment_record(payment))
+    result, problems = [], []
+    for invoice in bundle.invoices:
+        terms = resolve_terms(bundle.agency.terms, bundle.client.terms, invoice.terms)
+        try:
+            figures = statement(invoice, terms, by_invoice.get(invoice.number, []), today)
+        except BillingError as exc:
+            problems.append((invoice.number, exc))
+            continue
+        result.append(Account(invoice, terms, figures))
+    if problems:
+        raise AccountErrors(problems)
+    return result

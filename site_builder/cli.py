@@ -1,0 +1,123 @@
+"""The ``portal`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from site_builder.build import build as run_build
+from site_builder.errors import ContentInvalid
+from site_builder.tokens import DevelopmentSecretWarning, SecretError
+
+app = typer.Typer(
+    help="Static client portals with serverless payment hooks.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+ContentOpt = Annotated[
+    Path, typer.Option("--content", help="The content folder.", file_okay=False)
+]
+TodayOpt = Annotated[
+    str | None, typer.Option("--today", help="The day to build for (YYYY-MM-DD); default: today.")
+]
+
+
+def _today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[red]--today: expected a date as YYYY-MM-DD, got {value!r}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _report_problems(exc: ContentInvalid) -> None:
+    for error in exc.errors:
+        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+    count = len(exc.errors)
+    err_console.print(f"[red]{count} problem{'s' * (count != 1)} found; nothing was written.[/red]")
+
+
+def _show_warnings() -> None:
+    def show(message, category, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if issubclass(category, DevelopmentSecretWarning):
+            err_console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
+        else:
+            err_console.print(f"warning: {message}")
+
+    warnings.showwarning = show
+
+
+@app.command()
+def check(content: ContentOpt = Path("content"), today: TodayOpt = None) -> None:
+    """Validate the content and list every problem (exit 2 if there are any)."""
+    _show_warnings()
+    try:
+        report = run_build(content, Path("."), _today(today), check_only=True)
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    out_console.print(f"[green]OK[/green]: {content} is valid ({report.invoices} invoices).")
+
+
+@app.command()
+def build(
+    content: ContentOpt = Path("content"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Where public/ and build/ are written.", file_okay=False)
+    ] = Path("."),
+    today: TodayOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-render every client.")] = False,
+) -> None:
+    """Build every client's portal into public/ and the private build/ folder."""
+    _show_warnings()
+    show_bar = sys.stderr.isatty() and not os.environ.get("CI")
+    try:
+        if show_bar:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("Rendering clients", total=None)
+                report = run_build(
+                    content,
+                    out,
+                    _today(today),
+                    force=force,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            report = run_build(content, out, _today(today), force=force)
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except SecretError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    kind = "full" if report.full else "incremental"
+    out_console.print(
+        f"Built {report.invoices} invoices ({kind}): {report.clients_rendered} clients rendered, "
+        f"{report.clients_skipped} unchanged, {report.pages_written} pages written "
+        f"in {report.seconds:.2f} s."
+    )
+    out_console.print(f"Portal: {report.public}/  (private data: {report.ledger})")
+
+
+if __name__ == "__main__":
+    app()

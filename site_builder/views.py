@@ -1,0 +1,274 @@
+"""Generators: one client's accounts -> the pages of its portal, as plain data.
+
+Templates get dicts of ready-to-print values (money and dates already in the
+client's locale); they never call back into the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.support import Translations
+
+from site_builder import ics, wording
+from site_builder.billing import EntryStatement
+from site_builder.bundle import Account, ClientBundle
+from site_builder.formatting import format_day, format_money
+from site_builder.model import Payment
+from site_builder.money import to_minor
+from site_builder.notes import render_markdown
+
+OPEN = ("open", "partially_paid", "overdue")
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # relative to the site root, e.g. "c/<token>/invoices/INV-1.html"
+    template: str | None  # None: ``body`` is the finished file
+    context: dict[str, Any]
+    body: str = ""
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(api_url: str) -> str:
+    return (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        f"form-action {origin(api_url)}; base-uri 'none'"
+    )
+
+
+def client_pages(
+    bundle: ClientBundle,
+    accounts: list[Account],
+    token: str,
+    today: date,
+    css: str,
+    t: Translations,
+) -> list[Page]:
+    """Every page of one client's portal, under ``c/<token>/``."""
+    agency, client, locale = bundle.agency, bundle.client, bundle.locale
+    money = {
+        a.invoice.number: (lambda m, c=a.invoice.currency: format_money(m, c, locale))
+        for a in accounts
+    }
+    base = f"c/{token}"
+    portal_url = f"{agency.portal_url.rstrip('/')}/{base}/"
+    billing = next(c for c in client.contacts if c.role == "billing")
+    common = {
+        "locale": locale,
+        "lang": locale.replace("_", "-"),
+        "csp": content_security_policy(agency.api_url),
+        "agency": agency,
+        "client": client,
+        "contact": billing,
+        "checkout_url": agency.api_url.rstrip("/") + "/checkout",
+        "token": token,
+        "today": format_day(today, locale),
+    }
+    shown = [a for a in accounts if a.invoice.status != "draft"]
+    payments = sorted(bundle.payments, key=lambda p: (p.date, p.id), reverse=True)
+    receipts = [_receipt(p, money[p.invoice], locale) for p in payments]
+    summaries = [_summary(a, money[a.invoice.number], locale, today, t) for a in shown]
+    open_ = sorted((s for s in summaries if s["status"] in OPEN), key=lambda s: s["due_iso"])
+    past = sorted(
+        (s for s in summaries if s["status"] not in OPEN), key=lambda s: s["issued_iso"], reverse=True
+    )
+    notes = [
+        {"title": n.title, "date": format_day(n.date, locale), "html": render_markdown(n.body)}
+        for n in sorted(bundle.notes, key=lambda n: n.date, reverse=True)
+    ]
+    pages = [
+        Page(
+            f"{base}/index.html",
+            "portal.html",
+            {
+                **common,
+                "root": "../../",
+                "css": f"../../{css}",
+                "open": open_,
+                "past": past,
+                "receipts": receipts,
+                "notes": notes,
+                "totals": _totals_due(accounts, locale),
+            },
+        )
+    ]
+    for account, summary in zip(shown, summaries, strict=True):
+        inv = account.invoice
+        fmt = money[inv.number]
+        detail = {
+            **common,
+            "root": "../",
+            "css": f"../../../{css}",
+            "inv": summary,
+            "invoice": inv,
+            "po_number": inv.po_number or client.po_number,
+            "lines": [_line(la, fmt) for la in account.statement.totals.lines],
+            "figures": _figures(account, fmt),
+            "payment_terms": wording.payment_terms(
+                t, locale, account.terms, inv.issued, account.statement.due, inv.currency,
+                account.statement.discount_offered,
+            ),
+            "late_terms": wording.late_fee_terms(t, locale, account.terms.late_fee, inv.currency),
+            "free_terms": agency.payment_terms,
+            "fees": [
+                {"date": format_day(f.on, locale), "amount": fmt(f.amount), "kind": f.kind}
+                for f in account.statement.fees
+            ],
+            "receipts": [r for r in receipts if r["invoice"] == inv.number],
+        }
+        pages.append(Page(f"{base}/invoices/{inv.number}.html", "invoice.html", detail))
+        if summary["status"] in OPEN:
+            pages.append(
+                Page(
+                    f"{base}/invoices/{inv.number}.ics",
+                    None,
+                    {},
+                    ics.due_event(
+                        inv.number,
+                        account.statement.due,
+                        t.gettext("Invoice %(number)s due — %(amount)s")
+                        % {"number": inv.number, "amount": summary["amount_due"]},
+                        f"{portal_url}invoices/{inv.number}.html",
+                        agency.name,
+                        urlsplit(agency.portal_url).hostname or "portal",
+                    ),
+                )
+            )
+    by_number = {a.invoice.number: a for a in accounts}
+    for receipt, payment in zip(receipts, payments, strict=True):
+        account = by_number.get(payment.invoice)
+        pages.append(
+            Page(
+                f"{base}/receipts/{payment.id}.html",
+                "receipt.html",
+                {
+                    **common,
+                    "root": "../",
+                    "css": f"../../../{css}",
+                    "receipt": receipt,
+                    "inv": account and _summary(account, money[payment.invoice], locale, today, t),
+                    "thank_you": _thank_you(bundle, billing.name),
+                },
+            )
+        )
+    return pages
+
+
+def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translations) -> dict:
+    inv, st = account.invoice, account.statement
+    open_entries = [e for e in st.entries if e.amount_due > 0]
+    pay = []
+    if st.status in ("open", "partially_paid", "overdue") and st.amount_due > 0:
+        if len(st.entries) > 1:
+            pay = [_entry_pay(e, fmt, locale, today, t) for e in open_entries]
+        else:
+            pay = [{"instalment": None, "amount": fmt(st.amount_due), "label": None}]
+    return {
+        "number": inv.number,
+        "title": inv.title,
+        "currency": inv.currency,
+        "status": st.status,
+        "issued": format_day(inv.issued, locale),
+        "issued_iso": inv.issued.isoformat(),
+        "due": format_day(st.due, locale),
+        "due_iso": st.due.isoformat(),
+        "due_line": wording.due_line(t, locale, st.due, today, st.status),
+        "total": fmt(st.totals.total),
+        "paid": fmt(st.paid),
+        "balance": fmt(st.balance),
+        "amount_due": fmt(st.amount_due),
+        "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
+        "late_fees": fmt(st.late_fees) if st.late_fees else None,
+        "href": f"invoices/{inv.number}.html",
+        "ics": f"invoices/{inv.number}.ics" if st.status in OPEN else None,
+        "pay": pay,
+        "entries": [_entry_pay(e, fmt, locale, today, t) for e in st.entries] if len(st.entries) > 1 else [],
+    }
+
+
+def _entry_pay(e: EntryStatement, fmt: Any, locale: str, today: date, t: Translations) -> dict:
+    return {
+        "instalment": e.n,
+        "kind": e.kind,
+        "label": e.label,
+        "amount": fmt(e.amount_due),
+        "total": fmt(e.amount),
+        "paid": fmt(e.paid),
+        "status": e.status,
+        "due": format_day(e.due, locale),
+        "due_line": wording.due_line(t, locale, e.due, today, e.status),
+    }
+
+
+def _line(la: Any, fmt: Any) -> dict:
+    item = la.item
+    return {
+        "description": item.description,
+        "kind": item.kind,
+        "quantity": format(item.quantity.normalize(), "f"),
+        "unit_price": item.unit_price,
+        "amount": fmt(la.amount),
+    }
+
+
+def _figures(account: Account, fmt: Any) -> dict:
+    st, totals = account.statement, account.statement.totals
+    tax = account.invoice.tax
+    return {
+        "scope": fmt(totals.scope),
+        "out_of_scope": fmt(totals.out_of_scope) if totals.out_of_scope else None,
+        "expenses": fmt(totals.expenses) if totals.expenses else None,
+        "subtotal": fmt(totals.subtotal),
+        "tax_label": tax.label if tax else None,
+        "tax_percent": str(tax.percent.normalize()) if tax else None,
+        "tax": fmt(totals.tax) if tax else None,
+        "total": fmt(totals.total),
+        "late_fees": fmt(st.late_fees) if st.late_fees else None,
+        "discount": fmt(st.discount) if st.discount else None,
+        "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
+        "paid": fmt(st.paid),
+        "refunded": fmt(st.refunded) if st.refunded else None,
+        "balance": fmt(st.balance),
+        "amount_due": fmt(st.amount_due),
+    }
+
+
+def _receipt(payment: Payment, fmt: Any, locale: str) -> dict:
+    amount = to_minor(payment.amount, payment.currency)
+    refunded = to_minor(payment.refunded, payment.currency)
+    return {
+        "id": payment.id,
+        "number": f"R-{payment.id}",
+        "invoice": payment.invoice,
+        "href": f"receipts/{payment.id}.html",
+        "date": format_day(payment.date, locale),
+        "amount": fmt(amount),
+        "refunded": fmt(refunded) if refunded else None,
+        "net": fmt(amount - refunded),
+        "method": payment.method,
+        "reference": payment.reference,
+        "instalment": payment.instalment,
+    }
+
+
+def _thank_you(bundle: ClientBundle, contact: str) -> str:
+    text = bundle.client.thank_you or bundle.agency.thank_you
+    for name, value in (("contact", contact), ("client", bundle.client.name), ("agency", bundle.agency.name)):
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def _totals_due(accounts: list[Account], locale: str) -> list[str]:
+    by_currency: dict[str, int] = {}
+    for a in accounts:
+        if a.statement.status in OPEN:
+            by_currency[a.invoice.currency] = by_currency.get(a.invoice.currency, 0) + a.statement.amount_due
+    return [format_money(v, c, locale) for c, v in sorted(by_currency.items())]

@@ -1,0 +1,150 @@
+"""Plain-language sentences about money and dates, in the client's language.
+
+"Due 14 March 2026 — in 21 days", never a bare "Net 21"; and the late-payment
+terms spelled out. Pure functions of their arguments and a gettext catalog.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+
+from babel.numbers import format_percent
+from babel.support import Translations
+
+from site_builder.billing import ResolvedTerms
+from site_builder.formatting import format_day, format_money
+from site_builder.i18n import resolve_locale
+from site_builder.model import LateFeePolicy
+from site_builder.money import HUNDRED, to_minor
+
+
+@cache
+def format_pct(percent: Decimal, locale_tag: str) -> str:
+    locale, _ = resolve_locale(locale_tag)
+    return format_percent(percent / HUNDRED, "#,##0.##%", locale=locale)
+
+
+def due_line(t: Translations, locale: str, due: date, today: date, status: str) -> str:
+    """When an invoice or instalment is (or was) due, relative to ``today``."""
+    when = format_day(due, locale)
+    if status == "void":
+        return t.gettext("Void — nothing to pay")
+    if status == "paid":
+        return t.gettext("Paid in full (was due %(date)s)") % {"date": when}
+    days = (due - today).days
+    if days > 0:
+        return t.ngettext(
+            "Due %(date)s — in %(num)d day", "Due %(date)s — in %(num)d days", days
+        ) % {"date": when, "num": days}
+    if days == 0:
+        return t.gettext("Due today, %(date)s") % {"date": when}
+    return t.ngettext(
+        "Was due %(date)s — overdue by %(num)d day",
+        "Was due %(date)s — overdue by %(num)d days",
+        -days,
+    ) % {"date": when, "num": -days}
+
+
+def _fixed(amount: Decimal | dict[str, Decimal], currency: str, locale: str) -> str | None:
+    value = amount.get(currency) if isinstance(amount, dict) else amount
+    return None if value is None else format_money(to_minor(value, currency), currency, locale)
+
+
+def late_fee_terms(
+    t: Translations, locale: str, policy: LateFeePolicy | None, currency: str
+) -> list[str]:
+    """The late-payment terms in words, one sentence per rule."""
+    if policy is None or not (policy.steps or policy.flat or policy.monthly_interest):
+        return [t.gettext("No late fees apply to this invoice.")]
+    sentences = []
+    for step in policy.steps:
+        args = {"num": step.days_overdue, "percent": format_pct(step.percent, locale)}
+        if step.of == "total":
+            sentences.append(
+                t.ngettext(
+                    "If unpaid %(num)d day after the due date, %(percent)s of the invoice "
+                    "total is added.",
+                    "If unpaid %(num)d days after the due date, %(percent)s of the invoice "
+                    "total is added.",
+                    step.days_overdue,
+                )
+                % args
+            )
+        else:
+            sentences.append(
+                t.ngettext(
+                    "If unpaid %(num)d day after the due date, %(percent)s of the balance "
+                    "then outstanding is added.",
+                    "If unpaid %(num)d days after the due date, %(percent)s of the balance "
+                    "then outstanding is added.",
+                    step.days_overdue,
+                )
+                % args
+            )
+    if policy.flat is not None and (flat := _fixed(policy.flat, currency, locale)):
+        sentences.append(
+            t.ngettext(
+                "A late fee of %(amount)s is added %(num)d day after the due date.",
+                "A late fee of %(amount)s is added %(num)d days after the due date.",
+                policy.grace_days + 1,
+            )
+            % {"amount": flat, "num": policy.grace_days + 1}
+        )
+    if policy.monthly_interest is not None:
+        sentence = t.gettext(
+            "Interest of %(percent)s a month is charged on the overdue balance."
+        ) % {"percent": format_pct(policy.monthly_interest, locale)}
+        if policy.grace_days:
+            sentence += " " + t.ngettext(
+                "It starts after a grace period of %(num)d day.",
+                "It starts after a grace period of %(num)d days.",
+                policy.grace_days,
+            ) % {"num": policy.grace_days}
+        sentences.append(sentence)
+    if policy.cap is not None:
+        if policy.cap.percent is not None:
+            limit = t.gettext("%(percent)s of the invoice total") % {
+                "percent": format_pct(policy.cap.percent, locale)
+            }
+        else:
+            limit = _fixed(policy.cap.amount or Decimal(0), currency, locale) or ""
+        if limit:
+            sentences.append(t.gettext("Late fees never exceed %(limit)s.") % {"limit": limit})
+    return sentences
+
+
+def payment_terms(
+    t: Translations,
+    locale: str,
+    terms: ResolvedTerms,
+    issued: date,
+    due: date,
+    currency: str,
+    discount: int,
+) -> list[str]:
+    """When payment is due, and the early-payment discount while it is on offer."""
+    days = (due - issued).days
+    if days == 0:
+        sentences = [t.gettext("Payment is due on receipt of this invoice.")]
+    else:
+        sentences = [
+            t.ngettext(
+                "Payment is due within %(num)d day of the invoice date, by %(date)s.",
+                "Payment is due within %(num)d days of the invoice date, by %(date)s.",
+                days,
+            )
+            % {"num": days, "date": format_day(due, locale)}
+        ]
+    offer = terms.early_discount
+    if offer is not None and discount > 0:
+        sentences.append(
+            t.gettext("Pay by %(date)s and take %(percent)s off: you save %(amount)s.")
+            % {
+                "date": format_day(issued + timedelta(days=offer.within_days), locale),
+                "percent": format_pct(offer.percent, locale),
+                "amount": format_money(discount, currency, locale),
+            }
+        )
+    return sentences

@@ -1,0 +1,27 @@
+"""Shared fixtures: the sample content, and a scratch copy of it to break."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from site_builder.tokens import DevelopmentSecretWarning
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "content"
+SAMPLE_TODAY = date(2026, 11, 23)
+SECRET = "test-secret-0123456789abcdef-not-for-production"
+
+warnings.simplefilter("ignore", DevelopmentSecretWarning)
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A private copy of the sample content that a test may edit."""
+    target = tmp_path / "content"
+    shutil.copytree(SAMPLE, target)
+    return target
