@@ -53,6 +53,7 @@ class BuildReport:
     full: bool = True
     public: Path | None = None
     ledger: Path | None = None
+    portals: dict[str, str] = field(default_factory=dict)  # client id -> "c/<token>/index.html"
 
 
 @dataclass
@@ -430,6 +431,7 @@ def build(
     report.clients_skipped = len(client_ids) - len(results)
     report.invoices = len(ledger)
     report.public, report.ledger = out / "public", ledger_path
+    report.portals = {cid: f"c/{v['token']}/index.html" for cid, v in sorted(outputs.items())}
     report.seconds = time.perf_counter() - started
     return report
 

@@ -23,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out_console = Console()
+MAX_LISTED = 20  # client portals listed after a build; the manifest has them all
 err_console = Console(stderr=True)
 
 ContentOpt = Annotated[
@@ -117,6 +118,11 @@ def build(
         f"in {report.seconds:.2f} s."
     )
     out_console.print(f"Portal: {report.public}/  (private data: {report.ledger})")
+    shown = list(report.portals.items())[:MAX_LISTED]
+    for client_id, page in shown:
+        out_console.print(f"  {client_id}: {report.public}/{page}", highlight=False, soft_wrap=True)
+    if len(report.portals) > len(shown):
+        out_console.print(f"  … and {len(report.portals) - len(shown)} more (build/manifest.json)")
 
 
 if __name__ == "__main__":

@@ -157,11 +157,8 @@ def statement(
         discount_deadline(invoice.issued, terms) if live and discount_applies(schedule) else None
     )
     discount = discount_amount(total, terms) if deadline is not None else 0
-    taken = (
-        discount
-        if discount_taken(total, discount, deadline, [(p.date, p.net) for p in counted])
-        else 0
-    )
+    was_taken = discount_taken(total, discount, deadline, [(p.date, p.net) for p in counted])
+    taken = discount if was_taken else 0
     # a taken discount lowers what the (single) entry owes, late fees included
     amounts = [entry.amount - taken for entry in schedule]
 
@@ -181,7 +178,7 @@ def statement(
     if invoice.status == "void":
         outstanding = [0 for _ in schedule]
     balance = sum(outstanding)
-    offered = discount_offered(discount, deadline, taken > 0, balance, today)
+    offered = discount_offered(discount, deadline, was_taken, balance, today)
 
     entries = []
     for entry, charges, paid_in, owed in zip(schedule, fees, applied, outstanding, strict=True):

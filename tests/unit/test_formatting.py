@@ -1,5 +1,4 @@
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from babel.numbers import format_currency
@@ -38,15 +37,16 @@ def test_each_locale_writes_money_its_own_way(locale: str, expected: str) -> Non
 
 def test_zero_decimal_currency_has_no_fraction() -> None:
     assert format_money(123456, "JPY", "en") == "¥123,456"
-    assert format_money(Decimal(5).scaleb(0).__int__(), "JPY", "ru") == "5\xa0¥"
+    assert format_money(5, "JPY", "ru") == "5\xa0¥"
 
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [
-        ("en", "14 March 2026"),
+        ("en", "March 14, 2026"),
+        ("en_GB", "14 March 2026"),
         ("pl", "14 marca 2026"),
-        ("ru", "14 марта 2026 г."),
+        ("ru", "14 марта 2026\u202fг."),
         ("zh_Hans", "2026年3月14日"),
         ("zh_Hant", "2026年3月14日"),
         ("ms", "14 Mac 2026"),
