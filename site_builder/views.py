@@ -170,7 +170,7 @@ def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translatio
         if len(st.entries) > 1:
             pay = [_entry_pay(e, fmt, locale, today, t) for e in open_entries]
         else:
-            pay = [{"instalment": None, "amount": fmt(st.amount_due), "label": None}]
+            pay = [{"instalment": None, "kind": "full", "amount": fmt(st.amount_due), "label": None}]
     return {
         "number": inv.number,
         "title": inv.title,

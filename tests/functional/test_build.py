@@ -82,7 +82,7 @@ def test_each_locale_renders_its_own_money_dates_and_words(out: Path, content: P
         html = (out / "public" / "c" / token / "index.html").read_text(encoding="utf-8")
         assert f'<html lang="{locale.replace("_", "-")}">' in html
         heading = theme.translations(locale).gettext("Open invoices")
-        if locale != "en":
+        if not locale.startswith("en"):
             assert heading != "Open invoices", f"{locale} has no translation"
         mine = {n: e for n, e in ledger.items() if e["client"] == client_id}
         open_ = [e for e in mine.values() if e["status"] in ("open", "overdue", "partially_paid")]
