@@ -115,7 +115,9 @@ def _process_client(job: _Job, client_id: str) -> ClientResult:
             result.retainers.append(invoice.number)
         for one in expand_retainer(invoice, job.today):
             if one.number in invoices:
-                validator.error(raw, ("retainer",), f"makes invoice {one.number}, which exists already")
+                validator.error(
+                    raw, ("retainer",), f"makes invoice {one.number}, which exists already"
+                )
                 continue
             invoices[one.number] = one
             sources[one.number] = raw
@@ -336,7 +338,11 @@ def build(
             errors.append(raw.error)
             continue
         owner = owners.of(raw)
-        if raw.source.kind == "payment" and owner is None and isinstance((raw.data or {}).get("invoice"), str):
+        if (
+            raw.source.kind == "payment"
+            and owner is None
+            and isinstance((raw.data or {}).get("invoice"), str)
+        ):
             validator.error(raw, ("invoice",), f"unknown invoice {raw.data['invoice']!r}")  # type: ignore[index]
         elif owner is None or owner not in client_ids:
             # validate it anyway, so every problem of the file is listed at once
@@ -346,7 +352,7 @@ def build(
                 validator.note(raw, clients)
             else:
                 validator.payment(raw, {})
-        elif owner in clients or full or owner in dirty:
+        else:
             files.setdefault(owner, []).append(raw)
     to_render = sorted(clients) if full else sorted(c for c in dirty if c in clients)
 
@@ -401,7 +407,10 @@ def build(
                 option=orjson.OPT_SORT_KEYS,
             ),
         )
-        retainers = sorted({n for r in results for n in r.retainers} | ({*previous.get("retainers", [])} if not full else set()))
+        retainers = sorted(
+            {n for r in results for n in r.retainers}
+            | ({*previous.get("retainers", [])} if not full else set())
+        )
         file_records = {}
         for rel, s in current.items():
             old = prev_files.get(rel)
@@ -446,7 +455,10 @@ def _duplicate_numbers(sources: list[cnt.Source]) -> list[ContentError]:
         if key in seen:
             errors.append(
                 ContentError(
-                    s.rel, None, "", f"duplicate {s.kind} {s.key!r}: {seen[key].rel} has the same name"
+                    s.rel,
+                    None,
+                    "",
+                    f"duplicate {s.kind} {s.key!r}: {seen[key].rel} has the same name",
                 )
             )
         else:

@@ -26,9 +26,7 @@ out_console = Console()
 MAX_LISTED = 20  # client portals listed after a build; the manifest has them all
 err_console = Console(stderr=True)
 
-ContentOpt = Annotated[
-    Path, typer.Option("--content", help="The content folder.", file_okay=False)
-]
+ContentOpt = Annotated[Path, typer.Option("--content", help="The content folder.", file_okay=False)]
 TodayOpt = Annotated[
     str | None, typer.Option("--today", help="The day to build for (YYYY-MM-DD); default: today.")
 ]

@@ -255,7 +255,11 @@ class Validator:
             return None
         client = clients.get(data["client"]) if isinstance(data.get("client"), str) else None
         if client is None and isinstance(data.get("client"), str):
-            self.error(raw, ("client",), f"unknown client {data['client']!r}: no clients/{data['client']}.yaml")
+            self.error(
+                raw,
+                ("client",),
+                f"unknown client {data['client']!r}: no clients/{data['client']}.yaml",
+            )
         data.setdefault("currency", (client and client.currency) or agency.currency)
         return self.model(Invoice, raw, data)
 
@@ -297,7 +301,12 @@ class Validator:
         client_id, slug = raw.source.key.split("/", 1)
         if client_id not in clients:
             self.errors.append(
-                ContentError(raw.source.rel, None, "", f"unknown client {client_id!r}: no clients/{client_id}.yaml")
+                ContentError(
+                    raw.source.rel,
+                    None,
+                    "",
+                    f"unknown client {client_id!r}: no clients/{client_id}.yaml",
+                )
             )
             return None
         data = {**(raw.data or {}), "client": client_id, "slug": slug, "body": raw.body}

@@ -7,7 +7,10 @@ from datetime import date, timedelta
 
 def _escape(text: str) -> str:
     return (
-        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r", "")
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r", "")
         .replace("\n", "\\n")
     )
 

@@ -309,6 +309,7 @@ class Invoice(Model):
             raise ValueError("a retainer template cannot also have instalments")
         return retainer
 
+
 # --- what happened afterwards ------------------------------------------------
 
 
@@ -320,9 +321,9 @@ class Payment(Model):
     amount: Annotated[Amount, AfterValidator(_non_negative)]
     currency: Currency
     date: date
-    method: Literal[
-        "card", "bank_debit", "bank_transfer", "wire", "cheque", "cash", "other"
-    ] = "bank_transfer"
+    method: Literal["card", "bank_debit", "bank_transfer", "wire", "cheque", "cash", "other"] = (
+        "bank_transfer"
+    )
     instalment: Annotated[int, Field(ge=1, strict=True)] | None = None
     reference: Text | None = None
     refunded: NonNegativeAmount = Decimal(0)
@@ -337,5 +338,3 @@ class Note(Model):
     date: date
     invoice: str | None = None
     body: Annotated[str, Field(max_length=100_000)]
-
-

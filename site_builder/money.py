@@ -39,7 +39,7 @@ def parse_decimal(value: object) -> Decimal:
     A float reaching this point means some reader has already rounded the
     number through binary floating point, so the exact value is lost.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(f"expected a number written as text or an integer, got {value!r}")
     if isinstance(value, Decimal):
         result = value

@@ -58,7 +58,9 @@ def _child(node: yaml.Node, key: str | int) -> tuple[yaml.Node, int] | None:
         for k, v in node.value:
             if k.value == key:
                 # a missing or scalar value is best pointed at by its key's line
-                return v, (k.start_mark.line if isinstance(v, yaml.ScalarNode) else v.start_mark.line)
+                return v, (
+                    k.start_mark.line if isinstance(v, yaml.ScalarNode) else v.start_mark.line
+                )
     elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
         item = node.value[key]
         return item, item.start_mark.line

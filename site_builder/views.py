@@ -78,7 +78,9 @@ def client_pages(
     summaries = [_summary(a, money[a.invoice.number], locale, today, t) for a in shown]
     open_ = sorted((s for s in summaries if s["status"] in OPEN), key=lambda s: s["due_iso"])
     past = sorted(
-        (s for s in summaries if s["status"] not in OPEN), key=lambda s: s["issued_iso"], reverse=True
+        (s for s in summaries if s["status"] not in OPEN),
+        key=lambda s: s["issued_iso"],
+        reverse=True,
     )
     notes = [
         {"title": n.title, "date": format_day(n.date, locale), "html": render_markdown(n.body)}
@@ -113,7 +115,12 @@ def client_pages(
             "lines": [_line(la, fmt) for la in account.statement.totals.lines],
             "figures": _figures(account, fmt),
             "payment_terms": wording.payment_terms(
-                t, locale, account.terms, inv.issued, account.statement.due, inv.currency,
+                t,
+                locale,
+                account.terms,
+                inv.issued,
+                account.statement.due,
+                inv.currency,
                 account.statement.discount_offered,
             ),
             "late_terms": wording.late_fee_terms(t, locale, account.terms.late_fee, inv.currency),
@@ -170,7 +177,9 @@ def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translatio
         if len(st.entries) > 1:
             pay = [_entry_pay(e, fmt, locale, today, t) for e in open_entries]
         else:
-            pay = [{"instalment": None, "kind": "full", "amount": fmt(st.amount_due), "label": None}]
+            pay = [
+                {"instalment": None, "kind": "full", "amount": fmt(st.amount_due), "label": None}
+            ]
     return {
         "number": inv.number,
         "title": inv.title,
@@ -190,7 +199,9 @@ def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translatio
         "href": f"invoices/{inv.number}.html",
         "ics": f"invoices/{inv.number}.ics" if st.status in OPEN else None,
         "pay": pay,
-        "entries": [_entry_pay(e, fmt, locale, today, t) for e in st.entries] if len(st.entries) > 1 else [],
+        "entries": [_entry_pay(e, fmt, locale, today, t) for e in st.entries]
+        if len(st.entries) > 1
+        else [],
     }
 
 
@@ -261,7 +272,11 @@ def _receipt(payment: Payment, fmt: Any, locale: str) -> dict:
 
 def _thank_you(bundle: ClientBundle, contact: str) -> str:
     text = bundle.client.thank_you or bundle.agency.thank_you
-    for name, value in (("contact", contact), ("client", bundle.client.name), ("agency", bundle.agency.name)):
+    for name, value in (
+        ("contact", contact),
+        ("client", bundle.client.name),
+        ("agency", bundle.agency.name),
+    ):
         text = text.replace("{" + name + "}", value)
     return text
 
@@ -270,5 +285,7 @@ def _totals_due(accounts: list[Account], locale: str) -> list[str]:
     by_currency: dict[str, int] = {}
     for a in accounts:
         if a.statement.status in OPEN:
-            by_currency[a.invoice.currency] = by_currency.get(a.invoice.currency, 0) + a.statement.amount_due
+            by_currency[a.invoice.currency] = (
+                by_currency.get(a.invoice.currency, 0) + a.statement.amount_due
+            )
     return [format_money(v, c, locale) for c, v in sorted(by_currency.items())]

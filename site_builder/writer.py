@@ -69,7 +69,10 @@ class Staging:
 
     def commit_full(self) -> None:
         """Swap the whole new site and snapshots in place of the old ones."""
-        for name, staged in (("public", self.public), ("build/clients", self.root / "build" / "clients")):
+        for name, staged in (
+            ("public", self.public),
+            ("build/clients", self.root / "build" / "clients"),
+        ):
             target = self.out / name
             target.parent.mkdir(parents=True, exist_ok=True)
             staged.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,10 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def clients_of(content: Path) -> dict[str, dict]:
-    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in (content / "clients").glob("*.yaml")}
+    return {
+        p.stem: yaml.safe_load(p.read_text(encoding="utf-8"))
+        for p in (content / "clients").glob("*.yaml")
+    }
 
 
 @pytest.fixture
@@ -89,9 +92,13 @@ def test_each_locale_renders_its_own_money_dates_and_words(out: Path, content: P
         if open_:
             assert heading in html
             entry = open_[0]
-            assert format_money(entry["amount_due"], entry["currency"], locale).replace("\xa0", "&nbsp;") in html.replace("\xa0", "&nbsp;")
+            assert format_money(entry["amount_due"], entry["currency"], locale).replace(
+                "\xa0", "&nbsp;"
+            ) in html.replace("\xa0", "&nbsp;")
         number, entry = next(iter(mine.items()))
-        page = (out / "public" / "c" / token / "invoices" / f"{number}.html").read_text(encoding="utf-8")
+        page = (out / "public" / "c" / token / "invoices" / f"{number}.html").read_text(
+            encoding="utf-8"
+        )
         from datetime import date
 
         assert format_day(date.fromisoformat(entry["issued"]), locale) in page
@@ -109,7 +116,9 @@ def test_second_build_renders_nothing(out: Path, content: Path) -> None:
 
 def test_editing_one_invoice_rerenders_only_that_client(out: Path, content: Path) -> None:
     before = digests(out / "public")
-    path = next(p for p in sorted((content / "invoices").glob("*.yaml")) if "retainer" not in p.read_text())
+    path = next(
+        p for p in sorted((content / "invoices").glob("*.yaml")) if "retainer" not in p.read_text()
+    )
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["items"][0]["quantity"] = 7
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -131,17 +140,25 @@ def test_bumping_token_version_moves_the_portal(out: Path, content: Path) -> Non
     client_id, data = next(iter(clients_of(content).items()))
     old = client_token(SECRET, client_id, data.get("token_version", 1))
     data["token_version"] = data.get("token_version", 1) + 1
-    (content / "clients" / f"{client_id}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (content / "clients" / f"{client_id}.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
+    )
     build(content, out, SAMPLE_TODAY, secret=SECRET)
     assert not (out / "public" / "c" / old).exists()
-    assert (out / "public" / "c" / client_token(SECRET, client_id, data["token_version"]) / "index.html").exists()
+    assert (
+        out / "public" / "c" / client_token(SECRET, client_id, data["token_version"]) / "index.html"
+    ).exists()
 
 
-def test_a_failing_render_leaves_the_previous_site(out: Path, content: Path, tmp_path: Path) -> None:
+def test_a_failing_render_leaves_the_previous_site(
+    out: Path, content: Path, tmp_path: Path
+) -> None:
     before = digests(out / "public")
     theme = tmp_path / "theme"
     shutil.copytree(DEFAULT_THEME, theme)
-    (theme / "templates" / "receipt.html").write_text("{% extends 'base.html' %}{% block main %}{{ nope.nope }}{% endblock %}")
+    (theme / "templates" / "receipt.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ nope.nope }}{% endblock %}"
+    )
     with pytest.raises(Exception, match="nope"):
         build(content, out, SAMPLE_TODAY, secret=SECRET, theme=Theme(theme))
     assert digests(out / "public") == before
@@ -150,7 +167,9 @@ def test_a_failing_render_leaves_the_previous_site(out: Path, content: Path, tmp
 
 def test_bad_content_raises_with_every_problem(content: Path, tmp_path: Path) -> None:
     for path in sorted((content / "invoices").glob("*.yaml"))[:3]:
-        path.write_text(path.read_text(encoding="utf-8").replace("client:", "clinet:", 1), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("client:", "clinet:", 1), encoding="utf-8"
+        )
     with pytest.raises(ContentInvalid) as exc:
         build(content, tmp_path / "o", SAMPLE_TODAY, secret=SECRET)
     assert len({e.path for e in exc.value.errors}) >= 3
@@ -167,7 +186,9 @@ def test_pages_load_nothing_from_another_origin(out: Path) -> None:
     for page in (out / "public").rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         for attr in re.findall(r'(?:src|href)="([^"]*)"', html):
-            assert not re.match(r"(https?:)?//", attr) or attr.startswith("https://northwind.example"), (page, attr)
+            assert not re.match(r"(https?:)?//", attr) or attr.startswith(
+                "https://northwind.example"
+            ), (page, attr)
         assert "<script" not in html
         assert 'name="referrer" content="no-referrer"' in html
         assert 'name="robots" content="noindex' in html

@@ -28,7 +28,10 @@ def _dump(path: Path, data: dict) -> None:
 def _plain_invoice(content: Path) -> Path:
     for path in sorted((content / "invoices").rglob("*.yaml")):
         data = _load(path)
-        if not ({"instalments", "deposit", "retainer"} & data.keys()) and data.get("status") in (None, "issued"):
+        if not ({"instalments", "deposit", "retainer"} & data.keys()) and data.get("status") in (
+            None,
+            "issued",
+        ):
             return path
     raise AssertionError("the sample has no plain invoice")
 
@@ -36,7 +39,11 @@ def _plain_invoice(content: Path) -> Path:
 def _payment(content: Path, currency: str | None = None) -> Path:
     for path in sorted((content / "payments").glob("*.yaml")):
         data = _load(path)
-        invoice = _load(next((content / "invoices").rglob(f"{data['invoice']}.yaml"), path)) if currency else {}
+        invoice = (
+            _load(next((content / "invoices").rglob(f"{data['invoice']}.yaml"), path))
+            if currency
+            else {}
+        )
         if currency is None or _invoice_currency(content, invoice) == currency:
             return path
     raise AssertionError(f"the sample has no payment in {currency}")
@@ -141,46 +148,216 @@ def _other_currency_payment(content: Path) -> Path:
 
 # (case id, mutation, field named in the error, words the message must contain)
 CASES: list[tuple[str, Mutation, str, str]] = [
-    ("unknown-client", edit(_plain_invoice, _set("client", value="nobody")), "client", "unknown client"),
-    ("date-that-does-not-exist", edit(_plain_invoice, _set("issued", value="2026-02-30")), "issued", "calendar date"),
+    (
+        "unknown-client",
+        edit(_plain_invoice, _set("client", value="nobody")),
+        "client",
+        "unknown client",
+    ),
+    (
+        "date-that-does-not-exist",
+        edit(_plain_invoice, _set("issued", value="2026-02-30")),
+        "issued",
+        "calendar date",
+    ),
     ("month-13", edit(_plain_invoice, _set("due", value="2026-13-01")), "due", "calendar date"),
-    ("negative-quantity", edit(_plain_invoice, _set("items", 0, "quantity", value="-3")), "items[0].quantity", "must not be negative"),
-    ("amount-not-a-number", edit(_plain_invoice, _set("items", 0, "unit_price", value="12.3.4")), "items[0].unit_price", "expected a number"),
-    ("amount-as-a-list", edit(_plain_invoice, _set("items", 0, "unit_price", value=[1, 2])), "items[0].unit_price", "expected a number"),
-    ("unknown-currency", edit(_plain_invoice, _set("currency", value="XYZ")), "currency", "unknown currency"),
-    ("lower-case-currency", edit(_plain_invoice, _set("currency", value="usd")), "currency", "unknown currency"),
+    (
+        "negative-quantity",
+        edit(_plain_invoice, _set("items", 0, "quantity", value="-3")),
+        "items[0].quantity",
+        "must not be negative",
+    ),
+    (
+        "amount-not-a-number",
+        edit(_plain_invoice, _set("items", 0, "unit_price", value="12.3.4")),
+        "items[0].unit_price",
+        "expected a number",
+    ),
+    (
+        "amount-as-a-list",
+        edit(_plain_invoice, _set("items", 0, "unit_price", value=[1, 2])),
+        "items[0].unit_price",
+        "expected a number",
+    ),
+    (
+        "unknown-currency",
+        edit(_plain_invoice, _set("currency", value="XYZ")),
+        "currency",
+        "unknown currency",
+    ),
+    (
+        "lower-case-currency",
+        edit(_plain_invoice, _set("currency", value="usd")),
+        "currency",
+        "unknown currency",
+    ),
     ("no-items", edit(_plain_invoice, _set("items", value=[])), "items", "at least 1"),
-    ("unknown-field", edit(_plain_invoice, _set("colour", value="blue")), "colour", "unknown field"),
+    (
+        "unknown-field",
+        edit(_plain_invoice, _set("colour", value="blue")),
+        "colour",
+        "unknown field",
+    ),
     ("missing-issue-date", edit(_plain_invoice, _drop("issued")), "issued", "required"),
-    ("unknown-line-kind", edit(_plain_invoice, _set("items", 0, "kind", value="freebie")), "items[0].kind", "expected 'scope'"),
-    ("tax-over-100", edit(_plain_invoice, _set("tax", value={"label": "VAT", "percent": "123"})), "tax.percent", "between 0 and 100"),
-    ("due-before-issue", edit(_plain_invoice, _set("due", value="2020-01-01")), "due", "before the issue date"),
-    ("instalments-not-100", edit(_plain_invoice, _set("instalments", value=[{"due": "2026-12-01", "percent": "50"}, {"due": "2027-01-01", "percent": "40"}])), "instalments", "add up to 90"),
-    ("unknown-status", edit(_plain_invoice, _set("status", value="sent")), "status", "expected 'issued'"),
-    ("number-not-file-name", edit(_plain_invoice, _set("number", value="OTHER-1")), "number", "must match the file name"),
+    (
+        "unknown-line-kind",
+        edit(_plain_invoice, _set("items", 0, "kind", value="freebie")),
+        "items[0].kind",
+        "expected 'scope'",
+    ),
+    (
+        "tax-over-100",
+        edit(_plain_invoice, _set("tax", value={"label": "VAT", "percent": "123"})),
+        "tax.percent",
+        "between 0 and 100",
+    ),
+    (
+        "due-before-issue",
+        edit(_plain_invoice, _set("due", value="2020-01-01")),
+        "due",
+        "before the issue date",
+    ),
+    (
+        "instalments-not-100",
+        edit(
+            _plain_invoice,
+            _set(
+                "instalments",
+                value=[
+                    {"due": "2026-12-01", "percent": "50"},
+                    {"due": "2027-01-01", "percent": "40"},
+                ],
+            ),
+        ),
+        "instalments",
+        "add up to 90",
+    ),
+    (
+        "unknown-status",
+        edit(_plain_invoice, _set("status", value="sent")),
+        "status",
+        "expected 'issued'",
+    ),
+    (
+        "number-not-file-name",
+        edit(_plain_invoice, _set("number", value="OTHER-1")),
+        "number",
+        "must match the file name",
+    ),
     ("unknown-locale", edit(_client, _set("locale", value="xx_YY")), "locale", "unknown locale"),
-    ("locale-without-translation", edit(_client, _set("locale", value="fr")), "locale", "no translation"),
-    ("bad-email", edit(_client, _set("contacts", 0, "email", value="not-an-email")), "contacts[0].email", "not an email address"),
-    ("no-billing-contact", edit(_client, _set("contacts", value=[{"name": "A", "email": "a@b.example", "role": "leadership"}])), "contacts", "role: billing"),
-    ("token-version-zero", edit(_client, _set("token_version", value=0)), "token_version", "greater than or equal to 1"),
-    ("unknown-time-zone", edit(lambda c: c / "agency.yaml", _set("timezone", value="Mars/Olympus")), "timezone", "unknown time zone"),
-    ("late-fee-steps-out-of-order", edit(lambda c: c / "agency.yaml", _set("terms", "late_fee", "steps", value=[{"days_overdue": 21, "percent": "3"}, {"days_overdue": 1, "percent": "3"}])), "terms.late_fee", "increasing order"),
-    ("script-url", edit(lambda c: c / "agency.yaml", _set("portal_url", value="javascript:alert(1)")), "portal_url", "expected"),
-    ("payment-unknown-invoice", edit(_payment, _set("invoice", value="INV-NOPE")), "invoice", "unknown invoice"),
+    (
+        "locale-without-translation",
+        edit(_client, _set("locale", value="fr")),
+        "locale",
+        "no translation",
+    ),
+    (
+        "bad-email",
+        edit(_client, _set("contacts", 0, "email", value="not-an-email")),
+        "contacts[0].email",
+        "not an email address",
+    ),
+    (
+        "no-billing-contact",
+        edit(
+            _client,
+            _set("contacts", value=[{"name": "A", "email": "a@b.example", "role": "leadership"}]),
+        ),
+        "contacts",
+        "role: billing",
+    ),
+    (
+        "token-version-zero",
+        edit(_client, _set("token_version", value=0)),
+        "token_version",
+        "greater than or equal to 1",
+    ),
+    (
+        "unknown-time-zone",
+        edit(lambda c: c / "agency.yaml", _set("timezone", value="Mars/Olympus")),
+        "timezone",
+        "unknown time zone",
+    ),
+    (
+        "late-fee-steps-out-of-order",
+        edit(
+            lambda c: c / "agency.yaml",
+            _set(
+                "terms",
+                "late_fee",
+                "steps",
+                value=[{"days_overdue": 21, "percent": "3"}, {"days_overdue": 1, "percent": "3"}],
+            ),
+        ),
+        "terms.late_fee",
+        "increasing order",
+    ),
+    (
+        "script-url",
+        edit(lambda c: c / "agency.yaml", _set("portal_url", value="javascript:alert(1)")),
+        "portal_url",
+        "expected",
+    ),
+    (
+        "payment-unknown-invoice",
+        edit(_payment, _set("invoice", value="INV-NOPE")),
+        "invoice",
+        "unknown invoice",
+    ),
     ("payment-currency-mismatch", _other_currency_payment, "currency", "currency mismatch"),
-    ("payment-yen-fraction", lambda c: _payment_for(c, _jpy_invoice(c), "10.5"), "amount", "decimal places for JPY"),
-    ("payment-float-fraction", lambda c: _payment_for(c, _plain_invoice(c).stem, "1500.105"), "amount", "decimal places"),
+    (
+        "payment-yen-fraction",
+        lambda c: _payment_for(c, _jpy_invoice(c), "10.5"),
+        "amount",
+        "decimal places for JPY",
+    ),
+    (
+        "payment-float-fraction",
+        lambda c: _payment_for(c, _plain_invoice(c).stem, "1500.105"),
+        "amount",
+        "decimal places",
+    ),
     ("payment-bad-date", edit(_payment, _set("date", value="yesterday")), "date", "calendar date"),
-    ("payment-unknown-method", edit(_payment, _set("method", value="bitcoin")), "method", "expected 'card'"),
-    ("note-bad-date", text(_note, lambda t: re.sub(r"date: .*", "date: 2026-04-31", t, count=1)), "date", "calendar date"),
-    ("note-without-title", text(_note, lambda t: re.sub(r"title: .*\n", "", t, count=1)), "title", "required"),
+    (
+        "payment-unknown-method",
+        edit(_payment, _set("method", value="bitcoin")),
+        "method",
+        "expected 'card'",
+    ),
+    (
+        "note-bad-date",
+        text(_note, lambda t: re.sub(r"date: .*", "date: 2026-04-31", t, count=1)),
+        "date",
+        "calendar date",
+    ),
+    (
+        "note-without-title",
+        text(_note, lambda t: re.sub(r"title: .*\n", "", t, count=1)),
+        "title",
+        "required",
+    ),
     ("note-unknown-client", _note_for_unknown_client, "", "unknown client"),
     ("yaml-syntax", text(_plain_invoice, lambda t: t + "items: [unclosed\n"), "", "not valid YAML"),
-    ("yaml-duplicate-key", text(_plain_invoice, lambda t: t + "client: again\n"), "", "appears twice"),
-    ("not-utf8", new_file("clients/latin1.yaml", "name: Caf\xe9\n".encode("latin-1")), "", "not UTF-8"),
+    (
+        "yaml-duplicate-key",
+        text(_plain_invoice, lambda t: t + "client: again\n"),
+        "",
+        "appears twice",
+    ),
+    (
+        "not-utf8",
+        new_file("clients/latin1.yaml", "name: Caf\xe9\n".encode("latin-1")),
+        "",
+        "not UTF-8",
+    ),
     ("duplicate-invoice-number", _duplicate_invoice, "", "duplicate invoice"),
     ("stray-file", new_file("invoices/readme.txt", "notes"), "", "not a content file"),
-    ("deposit-over-total", edit(_plain_invoice, _set("deposit", value={"amount": "99999999"})), "deposit", "deposit"),
+    (
+        "deposit-over-total",
+        edit(_plain_invoice, _set("deposit", value={"amount": "99999999"})),
+        "deposit",
+        "deposit",
+    ),
 ]
 
 
@@ -195,7 +372,9 @@ def tree_digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    result = CliRunner().invoke(app, ["build", "--out", str(out), "--today", SAMPLE_TODAY.isoformat()])
+    result = CliRunner().invoke(
+        app, ["build", "--out", str(out), "--today", SAMPLE_TODAY.isoformat()]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -204,7 +383,9 @@ def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) >= 30
 
 
-@pytest.mark.parametrize(("mutate", "field", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("mutate", "field", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_broken_content_is_named_and_changes_nothing(
     content: Path, built: Path, mutate: Mutation, field: str, words: str
 ) -> None:
@@ -214,7 +395,16 @@ def test_broken_content_is_named_and_changes_nothing(
     runner = CliRunner()
 
     result = runner.invoke(
-        app, ["build", "--content", str(content), "--out", str(built), "--today", SAMPLE_TODAY.isoformat()]
+        app,
+        [
+            "build",
+            "--content",
+            str(content),
+            "--out",
+            str(built),
+            "--today",
+            SAMPLE_TODAY.isoformat(),
+        ],
     )
 
     assert result.exit_code == 2, result.output
@@ -227,11 +417,18 @@ def test_broken_content_is_named_and_changes_nothing(
         source = broken.read_text(encoding="utf-8").splitlines()
         key = field.split(".")[-1].split("[")[0]
         assert 1 <= line_no <= max(len(source), 1)
-        assert key in source[line_no - 1] or field.endswith("]") or line_no == 1 or _near(source, line_no, key)
+        assert (
+            key in source[line_no - 1]
+            or field.endswith("]")
+            or line_no == 1
+            or _near(source, line_no, key)
+        )
     assert "Traceback" not in result.output
     assert tree_digest(built) == before
 
-    check = runner.invoke(app, ["check", "--content", str(content), "--today", SAMPLE_TODAY.isoformat()])
+    check = runner.invoke(
+        app, ["check", "--content", str(content), "--today", SAMPLE_TODAY.isoformat()]
+    )
     assert check.exit_code == 2
     assert any(words in line for line in check.output.splitlines())
 

@@ -118,7 +118,9 @@ class PageAudit(HTMLParser):
                     self.problems.append(f"{name}={value!r} on <{tag}>")
         if tag == "meta":
             self.metas.append(values)
-        if tag == "link" and not (values.get("rel") == "stylesheet" and "/assets/" in (values.get("href") or "")):
+        if tag == "link" and not (
+            values.get("rel") == "stylesheet" and "/assets/" in (values.get("href") or "")
+        ):
             self.problems.append(f"link {values}")
         if tag == "form" and values.get("action") != f"{API}/checkout":
             self.problems.append(f"form posting to {values.get('action')!r}")
@@ -159,7 +161,11 @@ def test_no_page_carries_executable_markup(site: Path) -> None:
 
 @pytest.mark.parametrize("i", range(len(PAYLOADS)))
 def test_each_payload_is_shown_as_text(site: Path, i: int) -> None:
-    portal = next(p for p in (site / "c").glob("*/index.html") if f"INV-{i}.html" in p.read_text(encoding="utf-8"))
+    portal = next(
+        p
+        for p in (site / "c").glob("*/index.html")
+        if f"INV-{i}.html" in p.read_text(encoding="utf-8")
+    )
     audit = PageAudit()
     audit.feed(portal.read_text(encoding="utf-8"))
     # the client's name is printed literally: escaped on the way in, intact on the way out

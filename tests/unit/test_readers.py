@@ -15,7 +15,14 @@ def test_numbers_keep_their_source_text() -> None:
 
 
 def test_line_of_a_nested_field() -> None:
-    doc = parse_yaml("client: acme\nitems:\n  - description: a\n    quantity: 1\n  - description: b\n    quantity: -2\n")
+    doc = parse_yaml(
+        "client: acme\n"
+        "items:\n"
+        "  - description: a\n"
+        "    quantity: 1\n"
+        "  - description: b\n"
+        "    quantity: -2\n"
+    )
     assert doc.line_of(("items", 1, "quantity")) == 6
     assert doc.line_of(("items", 1)) == 5
     assert doc.line_of(("client",)) == 1

@@ -1,0 +1,1 @@
+"""Benchmarks for clientportal and the synthetic agencies they run on."""
