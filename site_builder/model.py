@@ -178,7 +178,10 @@ class Agency(Model):
     api_url: Annotated[str, AfterValidator(_url)]
     terms: Terms = Terms(net_days=30)
     reminders: ReminderSchedule = ReminderSchedule()
-    thank_you: Text = "Thank you, {contact}! It is a pleasure to work with {client}."
+    # one text, or one per locale ({"en": ..., "pl": ...}); {contact} and {client} are filled in
+    thank_you: Text | dict[Locale, Text] = (
+        "Thank you, {contact}! It is a pleasure to work with {client}."
+    )
     payment_terms: Text | None = None  # free text printed under the terms
     allowed_payment_method_types: list[Slug] | None = None
 
@@ -201,7 +204,7 @@ class Client(Model):
     token_version: Annotated[int, Field(ge=1, strict=True)] = 1
     terms: Terms | None = None
     reminders: ReminderSchedule | None = None
-    thank_you: Text | None = None
+    thank_you: Text | dict[Locale, Text] | None = None
 
     @field_validator("contacts")
     @classmethod

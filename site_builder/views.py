@@ -17,6 +17,7 @@ from site_builder import ics, wording
 from site_builder.billing import EntryStatement
 from site_builder.bundle import Account, ClientBundle
 from site_builder.formatting import format_day, format_money
+from site_builder.i18n import resolve_locale
 from site_builder.model import Payment
 from site_builder.money import to_minor
 from site_builder.notes import render_markdown
@@ -271,7 +272,7 @@ def _receipt(payment: Payment, fmt: Any, locale: str) -> dict:
 
 
 def _thank_you(bundle: ClientBundle, contact: str) -> str:
-    text = bundle.client.thank_you or bundle.agency.thank_you
+    text = _in_locale(bundle.client.thank_you or bundle.agency.thank_you, bundle.locale)
     for name, value in (
         ("contact", contact),
         ("client", bundle.client.name),
@@ -279,6 +280,15 @@ def _thank_you(bundle: ClientBundle, contact: str) -> str:
     ):
         text = text.replace("{" + name + "}", value)
     return text
+
+
+def _in_locale(text: str | dict[str, str], locale: str) -> str:
+    """The text for ``locale``: the exact tag, else its catalog's, else the first given."""
+    if isinstance(text, str):
+        return text
+    catalog = resolve_locale(locale)[1]
+    by_catalog = {resolve_locale(tag)[1]: value for tag, value in text.items()}
+    return text.get(locale) or by_catalog.get(catalog) or next(iter(text.values()))
 
 
 def _totals_due(accounts: list[Account], locale: str) -> list[str]:

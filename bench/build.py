@@ -1,0 +1,312 @@
+"""Benchmark the build: cold, unchanged, and after one invoice changed.
+
+    python bench/build.py [--clients 10000] [--invoices 10] [--workdir bench/out]
+
+Generates a synthetic agency into ``<workdir>/content`` (skipped when a stamp
+file says the same arguments and generator made the one already there), then
+times three builds into ``<workdir>/site`` through the public API
+``site_builder.build.build(content, out, today)``:
+
+1. full: the output folder deleted first, everything parsed and rendered;
+2. no change: the same content again, nothing should be re-rendered;
+3. incremental: one invoice's first quantity changed (``touch_one_invoice``),
+   one client should be re-rendered. The invoice is restored afterwards, so
+   the content folder stays what the stamp says it is.
+
+Prints the machine, a table of the results and the targets from
+/work/shared/PERFORMANCE.md (full ≤ 15 s for 10,000 × 10; incremental ≤ 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+if str(ROOT) not in sys.path:  # run as a script: make `bench` and `site_builder` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.generate import (  # noqa: E402
+    DEFAULT_TODAY,
+    _generate,
+    pick_invoice,
+    touch_one_invoice,
+)
+
+REFERENCE = (10_000, 10)  # the size the targets are stated for
+FULL_TARGET_S = 15.0
+FULL_TARGET_PAGES_S = 7_000
+INCREMENTAL_TARGET_S = 1.0
+STAMP = "stamp.json"
+BENCH_SECRET = "bench-only-secret-never-use-in-production-0123456789"
+
+
+@dataclass
+class Row:
+    scenario: str
+    pages: int
+    rendered: int
+    skipped: int
+    seconds: float
+    target: str
+    verdict: str
+    expect: str = ""  # a sanity note when the build did not do what the scenario implies
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+
+# --- the machine ------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> list[tuple[str, str]]:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 1
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        head = ""
+    return [
+        ("nproc", f"{usable} (os.cpu_count: {os.cpu_count()})"),
+        ("cpu", cpu_model()),
+        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("platform", platform.platform()),
+        ("commit", head or "unknown"),
+    ]
+
+
+# --- the content ------------------------------------------------------------------
+
+
+def _stamp(args: argparse.Namespace) -> dict[str, object]:
+    generator = (BENCH / "generate.py").read_bytes()
+    return {
+        "clients": args.clients,
+        "invoices": args.invoices,
+        "seed": args.seed,
+        "today": args.today.isoformat(),
+        "generator": hashlib.sha256(generator).hexdigest(),
+    }
+
+
+def ensure_content(args: argparse.Namespace) -> tuple[Path, str]:
+    """The agency in ``<workdir>/content``, generated unless the stamp matches."""
+    workdir: Path = args.workdir
+    content = workdir / "content"
+    stamp_path = workdir / STAMP
+    wanted = _stamp(args)
+    try:
+        stamp = json.loads(stamp_path.read_text())
+    except (OSError, ValueError):
+        stamp = None
+    if stamp == wanted and (content / "agency.yaml").is_file():
+        return content, "reused (stamp matches)"
+    workdir.mkdir(parents=True, exist_ok=True)
+    stamp_path.unlink(missing_ok=True)  # an interrupted generation must not look complete
+    started = time.perf_counter()
+    counts = _generate(content, args.clients, args.invoices, args.seed, args.today)
+    seconds = time.perf_counter() - started
+    stamp_path.write_text(json.dumps(wanted, indent=2) + "\n")
+    return content, (
+        f"generated {counts.files:,} files ({counts.clients:,} clients, {counts.invoices:,} "
+        f"invoices, {counts.payments:,} payments, {counts.notes:,} notes) in {seconds:.2f} s"
+    )
+
+
+# --- the builds ---------------------------------------------------------------------
+
+
+def timed_build(content: Path, out: Path, today: date):  # -> BuildReport
+    from site_builder.build import build
+
+    started = time.perf_counter()
+    report = build(content, out, today)
+    return report, time.perf_counter() - started
+
+
+def run(args: argparse.Namespace, content: Path) -> list[Row]:
+    out: Path = args.workdir / "site"
+    at_reference = (args.clients, args.invoices) == REFERENCE
+    rows: list[Row] = []
+
+    def judge(ok: bool) -> str:
+        return ("PASS" if ok else "FAIL") if at_reference else "—"
+
+    # 1. cold: no previous output, no manifest
+    shutil.rmtree(out, ignore_errors=True)
+    report, seconds = timed_build(content, out, args.today)
+    pages_s = report.pages_written / seconds if seconds else 0.0
+    rows.append(
+        Row(
+            "full (cold)",
+            report.pages_written,
+            report.clients_rendered,
+            report.clients_skipped,
+            seconds,
+            f"≤ {FULL_TARGET_S:g} s and ≥ {FULL_TARGET_PAGES_S:,} pages/s",
+            judge(seconds <= FULL_TARGET_S and pages_s >= FULL_TARGET_PAGES_S),
+            "" if report.clients_rendered == args.clients else f"expected {args.clients} rendered",
+        )
+    )
+
+    # 2. nothing changed
+    report, seconds = timed_build(content, out, args.today)
+    rows.append(
+        Row(
+            "no change",
+            report.pages_written,
+            report.clients_rendered,
+            report.clients_skipped,
+            seconds,
+            "—",
+            "—",
+            "" if report.clients_rendered == 0 else "expected 0 rendered",
+        )
+    )
+
+    # 3. one invoice changed; put it back afterwards so the content matches its stamp
+    original = pick_invoice(content, args.seed).read_bytes()
+    path = touch_one_invoice(content, args.seed)
+    args.touched = path.relative_to(content).as_posix()
+    try:
+        report, seconds = timed_build(content, out, args.today)
+    finally:
+        path.write_bytes(original)
+    rows.append(
+        Row(
+            "incremental",
+            report.pages_written,
+            report.clients_rendered,
+            report.clients_skipped,
+            seconds,
+            f"≤ {INCREMENTAL_TARGET_S:g} s",
+            judge(seconds <= INCREMENTAL_TARGET_S),
+            "" if report.clients_rendered == 1 else "expected 1 rendered",
+        )
+    )
+    return rows
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+def show(args: argparse.Namespace, origin: str, rows: list[Row]) -> None:
+    title = (
+        f"clientportal build: {args.clients:,} clients × {args.invoices} invoices, "
+        f"seed {args.seed}, today {args.today}"
+    )
+    notes = [f"content: {args.workdir / 'content'} — {origin}"]
+    if (args.clients, args.invoices) != REFERENCE:
+        notes.append("targets are stated for 10,000 × 10: no PASS/FAIL at this size")
+    notes.append(f"incremental: changed the first quantity of {args.touched}, then restored it")
+    notes += [f"{r.scenario}: {r.expect}" for r in rows if r.expect]
+    headers = ["scenario", "pages written", "rendered", "skipped", "seconds", "pages/s"]
+    headers += ["target", "result"]
+    cells = [
+        [
+            r.scenario,
+            f"{r.pages:,}",
+            f"{r.rendered:,}",
+            f"{r.skipped:,}",
+            f"{r.seconds:.3f}",
+            f"{r.pages_per_s:,.0f}",
+            r.target,
+            r.verdict,
+        ]
+        for r in rows
+    ]
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # plain text
+        print(title)
+        for key, value in machine():
+            print(f"  {key:9} {value}")
+        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+        for line in [headers, *cells]:
+            print(
+                "  ".join(
+                    c.rjust(w) if 0 < i < 6 else c.ljust(w)
+                    for i, (c, w) in enumerate(zip(line, widths, strict=True))
+                )
+            )
+        for note in notes:
+            print(f"note: {note}")
+        return
+    console = Console(width=None if sys.stdout.isatty() else 130)
+    console.print(f"[bold]{title}[/bold]")
+    for key, value in machine():
+        console.print(f"  {key:9} {value}")
+    table = Table()
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if 0 < i < 6 else "left")
+    for r, line in zip(rows, cells, strict=True):
+        style = {"PASS": "green", "FAIL": "red"}.get(r.verdict)
+        table.add_row(*line[:-1], f"[{style}]{r.verdict}[/{style}]" if style else r.verdict)
+    console.print(table)
+    for note in notes:
+        console.print(f"note: {note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Benchmark full, unchanged and incremental builds."
+    )
+    parser.add_argument("--clients", type=int, default=REFERENCE[0])
+    parser.add_argument("--invoices", type=int, default=REFERENCE[1], help="invoices per client")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--today", type=date.fromisoformat, default=DEFAULT_TODAY)
+    parser.add_argument("--workdir", type=Path, default=BENCH / "out")
+    args = parser.parse_args(argv)
+    args.workdir = args.workdir.resolve()
+    # a fixed secret: no development-secret warning, and the same tokens every run
+    os.environ.setdefault("PORTAL_SECRET", BENCH_SECRET)
+
+    content, origin = ensure_content(args)
+    print(f"content: {origin}", file=sys.stderr)
+    from site_builder.errors import ContentInvalid
+
+    try:
+        rows = run(args, content)
+    except ContentInvalid as exc:
+        print(f"the build refused the generated content: {exc}", file=sys.stderr)
+        for error in exc.errors[:20]:
+            print(f"  {error}", file=sys.stderr)
+        if len(exc.errors) > 20:
+            print(f"  … and {len(exc.errors) - 20} more", file=sys.stderr)
+        return 1
+    show(args, origin, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
