@@ -23,7 +23,9 @@ from site_builder.money import HUNDRED, to_minor
 @cache
 def format_pct(percent: Decimal, locale_tag: str) -> str:
     locale, _ = resolve_locale(locale_tag)
-    return format_percent(percent / HUNDRED, "#,##0.##%", locale=locale)
+    # the locale's own pattern ("3 %" in Polish), allowing "1.5" to keep its decimal
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.##", 1)
+    return format_percent(percent / HUNDRED, pattern, locale=locale)
 
 
 def due_line(t: Translations, locale: str, due: date, today: date, status: str) -> str:
