@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.ext import Extension
+from markupsafe import Markup
 
 from site_builder.i18n import resolve_locale, translations
 from site_builder.views import Page
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+
+
+class CompiledGettext(Extension):
+    """Translates each ``_('literal')`` once, when a template is compiled.
+
+    Gettext at render time costs ~15 µs a call and a large build makes half a
+    million of them; an environment per language can bake its translations in.
+    ``_('Open invoices')`` becomes a string constant (escaped once by Jinja's
+    optimiser) and ``_('Pay %(amount)s', amount=x)`` becomes
+    ``_fmt('Zapłać %(amount)s', amount=x)``, which escapes ``x`` as usual.
+    """
+
+    _CALL = re.compile(r"""\b_\(\s*(['"])((?:(?!\1).)*?)\1\s*([,)])""", re.DOTALL)
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        gettext = self.environment.globals["_translations"].gettext
+
+        def translate(match: re.Match[str]) -> str:
+            text = repr(gettext(match.group(2)))
+            return text if match.group(3) == ")" else f"_fmt({text},"
+
+        return self._CALL.sub(translate, source)
+
+
+def _fmt(text: str, **values: object) -> Markup:
+    # as Jinja's newstyle gettext does: the catalog's text is trusted, the values are escaped
+    return Markup(text) % values
 
 
 @dataclass(frozen=True)
@@ -49,11 +79,12 @@ class Theme:
                 loader=FileSystemLoader(self.folder / "templates"),
                 autoescape=select_autoescape(["html", "htm", "xml"], default=True),
                 undefined=StrictUndefined,
-                extensions=["jinja2.ext.i18n"],
+                auto_reload=False,  # a build never edits its own theme
+                extensions=[CompiledGettext],
                 trim_blocks=True,
                 lstrip_blocks=True,
             )
-            env.install_gettext_translations(self.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+            env.globals.update(_translations=self.translations(locale), _fmt=_fmt)
             self._envs[catalog] = env
         return env
 

@@ -25,6 +25,22 @@ from site_builder.notes import render_markdown
 OPEN = ("open", "partially_paid", "overdue")
 
 
+class Row(dict):
+    """A dict that templates read as ``row.name`` without a failed attribute lookup.
+
+    Jinja tries ``getattr`` before ``[]``; on a plain dict that raises and
+    catches an AttributeError for every field of every row of every page.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 @dataclass(frozen=True)
 class Page:
     path: str  # relative to the site root, e.g. "c/<token>/invoices/INV-1.html"
@@ -113,7 +129,7 @@ def client_pages(
             "inv": summary,
             "invoice": inv,
             "po_number": inv.po_number or client.po_number,
-            "lines": [_line(la, fmt) for la in account.statement.totals.lines],
+            "line_groups": _line_groups(account, fmt),
             "figures": _figures(account, fmt),
             "payment_terms": wording.payment_terms(
                 t,
@@ -170,7 +186,7 @@ def client_pages(
     return pages
 
 
-def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translations) -> dict:
+def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translations) -> Row:
     inv, st = account.invoice, account.statement
     open_entries = [e for e in st.entries if e.amount_due > 0]
     pay = []
@@ -181,94 +197,112 @@ def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translatio
             pay = [
                 {"instalment": None, "kind": "full", "amount": fmt(st.amount_due), "label": None}
             ]
-    return {
-        "number": inv.number,
-        "title": inv.title,
-        "currency": inv.currency,
-        "status": st.status,
-        "issued": format_day(inv.issued, locale),
-        "issued_iso": inv.issued.isoformat(),
-        "due": format_day(st.due, locale),
-        "due_iso": st.due.isoformat(),
-        "due_line": wording.due_line(t, locale, st.due, today, st.status),
-        "total": fmt(st.totals.total),
-        "paid": fmt(st.paid),
-        "balance": fmt(st.balance),
-        "amount_due": fmt(st.amount_due),
-        "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
-        "late_fees": fmt(st.late_fees) if st.late_fees else None,
-        "href": f"invoices/{inv.number}.html",
-        "ics": f"invoices/{inv.number}.ics" if st.status in OPEN else None,
-        "pay": pay,
-        "entries": [_entry_pay(e, fmt, locale, today, t) for e in st.entries]
-        if len(st.entries) > 1
-        else [],
-    }
+    return Row(
+        {
+            "number": inv.number,
+            "title": inv.title,
+            "currency": inv.currency,
+            "status": st.status,
+            "issued": format_day(inv.issued, locale),
+            "issued_iso": inv.issued.isoformat(),
+            "due": format_day(st.due, locale),
+            "due_iso": st.due.isoformat(),
+            "due_line": wording.due_line(t, locale, st.due, today, st.status),
+            "total": fmt(st.totals.total),
+            "paid": fmt(st.paid),
+            "balance": fmt(st.balance),
+            "amount_due": fmt(st.amount_due),
+            "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
+            "late_fees": fmt(st.late_fees) if st.late_fees else None,
+            "href": f"invoices/{inv.number}.html",
+            "ics": f"invoices/{inv.number}.ics" if st.status in OPEN else None,
+            "pay": pay,
+            "entries": [_entry_pay(e, fmt, locale, today, t) for e in st.entries]
+            if len(st.entries) > 1
+            else [],
+        }
+    )
 
 
-def _entry_pay(e: EntryStatement, fmt: Any, locale: str, today: date, t: Translations) -> dict:
-    return {
-        "instalment": e.n,
-        "kind": e.kind,
-        "label": e.label,
-        "amount": fmt(e.amount_due),
-        "total": fmt(e.amount),
-        "paid": fmt(e.paid),
-        "status": e.status,
-        "due": format_day(e.due, locale),
-        "due_line": wording.due_line(t, locale, e.due, today, e.status),
-    }
+def _entry_pay(e: EntryStatement, fmt: Any, locale: str, today: date, t: Translations) -> Row:
+    return Row(
+        {
+            "instalment": e.n,
+            "kind": e.kind,
+            "label": e.label,
+            "amount": fmt(e.amount_due),
+            "total": fmt(e.amount),
+            "paid": fmt(e.paid),
+            "status": e.status,
+            "due": format_day(e.due, locale),
+            "due_line": wording.due_line(t, locale, e.due, today, e.status),
+        }
+    )
 
 
-def _line(la: Any, fmt: Any) -> dict:
+def _line_groups(account: Account, fmt: Any) -> list[tuple[str, list[Row]]]:
+    """The invoice's lines by kind: agreed scope, then out of scope, then expenses."""
+    groups: dict[str, list[Row]] = {"scope": [], "out_of_scope": [], "expense": []}
+    for la in account.statement.totals.lines:
+        groups[la.item.kind].append(_line(la, fmt))
+    return [(kind, rows) for kind, rows in groups.items() if rows]
+
+
+def _line(la: Any, fmt: Any) -> Row:
     item = la.item
-    return {
-        "description": item.description,
-        "kind": item.kind,
-        "quantity": format(item.quantity.normalize(), "f"),
-        "unit_price": item.unit_price,
-        "amount": fmt(la.amount),
-    }
+    return Row(
+        {
+            "description": item.description,
+            "kind": item.kind,
+            "quantity": format(item.quantity.normalize(), "f"),
+            "unit_price": item.unit_price,
+            "amount": fmt(la.amount),
+        }
+    )
 
 
-def _figures(account: Account, fmt: Any) -> dict:
+def _figures(account: Account, fmt: Any) -> Row:
     st, totals = account.statement, account.statement.totals
     tax = account.invoice.tax
-    return {
-        "scope": fmt(totals.scope),
-        "out_of_scope": fmt(totals.out_of_scope) if totals.out_of_scope else None,
-        "expenses": fmt(totals.expenses) if totals.expenses else None,
-        "subtotal": fmt(totals.subtotal),
-        "tax_label": tax.label if tax else None,
-        "tax_percent": str(tax.percent.normalize()) if tax else None,
-        "tax": fmt(totals.tax) if tax else None,
-        "total": fmt(totals.total),
-        "late_fees": fmt(st.late_fees) if st.late_fees else None,
-        "discount": fmt(st.discount) if st.discount else None,
-        "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
-        "paid": fmt(st.paid),
-        "refunded": fmt(st.refunded) if st.refunded else None,
-        "balance": fmt(st.balance),
-        "amount_due": fmt(st.amount_due),
-    }
+    return Row(
+        {
+            "scope": fmt(totals.scope),
+            "out_of_scope": fmt(totals.out_of_scope) if totals.out_of_scope else None,
+            "expenses": fmt(totals.expenses) if totals.expenses else None,
+            "subtotal": fmt(totals.subtotal),
+            "tax_label": tax.label if tax else None,
+            "tax_percent": str(tax.percent.normalize()) if tax else None,
+            "tax": fmt(totals.tax) if tax else None,
+            "total": fmt(totals.total),
+            "late_fees": fmt(st.late_fees) if st.late_fees else None,
+            "discount": fmt(st.discount) if st.discount else None,
+            "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
+            "paid": fmt(st.paid),
+            "refunded": fmt(st.refunded) if st.refunded else None,
+            "balance": fmt(st.balance),
+            "amount_due": fmt(st.amount_due),
+        }
+    )
 
 
-def _receipt(payment: Payment, fmt: Any, locale: str) -> dict:
+def _receipt(payment: Payment, fmt: Any, locale: str) -> Row:
     amount = to_minor(payment.amount, payment.currency)
     refunded = to_minor(payment.refunded, payment.currency)
-    return {
-        "id": payment.id,
-        "number": f"R-{payment.id}",
-        "invoice": payment.invoice,
-        "href": f"receipts/{payment.id}.html",
-        "date": format_day(payment.date, locale),
-        "amount": fmt(amount),
-        "refunded": fmt(refunded) if refunded else None,
-        "net": fmt(amount - refunded),
-        "method": payment.method,
-        "reference": payment.reference,
-        "instalment": payment.instalment,
-    }
+    return Row(
+        {
+            "id": payment.id,
+            "number": f"R-{payment.id}",
+            "invoice": payment.invoice,
+            "href": f"receipts/{payment.id}.html",
+            "date": format_day(payment.date, locale),
+            "amount": fmt(amount),
+            "refunded": fmt(refunded) if refunded else None,
+            "net": fmt(amount - refunded),
+            "method": payment.method,
+            "reference": payment.reference,
+            "instalment": payment.instalment,
+        }
+    )
 
 
 def _thank_you(bundle: ClientBundle, contact: str) -> str:

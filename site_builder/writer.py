@@ -39,6 +39,8 @@ class Staging:
         self.root = out / f".staging-{os.getpid()}"
         self.trash = out / f".trash-{os.getpid()}"
         self.retired = 0
+        self._public = str(self.root / "public")
+        self._folders: set[str] = set()
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
 
@@ -48,9 +50,13 @@ class Staging:
 
     def write(self, rel: str, data: bytes) -> str:
         """Write a public file into the staging area; returns its content hash."""
-        path = self.public / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        # plain strings and a cache of made folders: this runs once per page
+        folder, _, _ = rel.rpartition("/")
+        if folder not in self._folders:
+            os.makedirs(f"{self._public}/{folder}", exist_ok=True)
+            self._folders.add(folder)
+        with open(f"{self._public}/{rel}", "wb") as file:
+            file.write(data)
         return digest(data)
 
     def write_private(self, rel: str, data: bytes) -> None:
