@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from site_builder import content as cnt
+from site_builder import manifest
 from site_builder.billing import BillingError, expand_retainer
 from site_builder.bundle import AccountErrors, ClientBundle, accounts
 from site_builder.errors import ContentError, ContentInvalid
@@ -35,9 +34,8 @@ from site_builder.model import Agency, Client
 from site_builder.render import Theme
 from site_builder.tokens import client_token, portal_secret, secret_fingerprint
 from site_builder.views import client_pages
-from site_builder.writer import Staging, digest, write_atomic, write_json
+from site_builder.writer import Staging, digest
 
-MANIFEST_VERSION = 1
 ROBOTS = b"User-agent: *\nDisallow: /\n"
 CODE_DIR = Path(__file__).resolve().parent
 PARALLEL_FROM = 400  # files; below this, worker start-up costs more than it saves
@@ -54,6 +52,12 @@ class BuildReport:
     public: Path | None = None
     ledger: Path | None = None
     portals: dict[str, str] = field(default_factory=dict)  # client id -> "c/<token>/index.html"
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each stage
+
+    def lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
 
 
 @dataclass
@@ -62,7 +66,7 @@ class ClientResult:
     errors: list[ContentError] = field(default_factory=list)
     token: str = ""
     ledger: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)  # public path -> content hash
+    outputs: dict[str, str] = field(default_factory=dict)  # path under c/<token>/ -> hash
     retainers: list[str] = field(default_factory=list)
 
 
@@ -156,9 +160,10 @@ def _process_client(job: _Job, client_id: str) -> ClientResult:
         return result
     theme, locale = job.theme, bundle.locale
     t = theme.translations(locale)
+    prefix = len(f"c/{result.token}/")
     for page in client_pages(bundle, figures, result.token, job.today, theme.css.path, t):
         data = theme.render(page, locale).encode()
-        result.outputs[page.path] = job.staging.write(page.path, data)
+        result.outputs[page.path[prefix:]] = job.staging.write(page.path, data)
     job.staging.write_private(f"clients/{client_id}.json", bundle.model_dump_json().encode())
     return result
 
@@ -206,7 +211,7 @@ def _run_clients(
 
 
 def _settings_key(root: Path, theme: Theme, today: date, secret: str) -> str:
-    h = hashlib.sha256(f"{MANIFEST_VERSION}|{today}|{secret_fingerprint(secret)}".encode())
+    h = hashlib.sha256(f"{manifest.VERSION}|{today}|{secret_fingerprint(secret)}".encode())
     for path in [root / "agency.yaml", *theme.files(), *sorted(CODE_DIR.rglob("*.py"))]:
         h.update(str(path).encode())
         h.update(path.read_bytes() if path.exists() else b"")
@@ -223,11 +228,11 @@ def _file_hash(root: Path, rel: str) -> str:
 class _Owners:
     """Which client each file belongs to, from the files' own data."""
 
-    def __init__(self, previous: dict[str, list[Any]], retainers: Iterable[str]) -> None:
+    def __init__(self, previous: dict[str, manifest.FileRecord], retainers: Iterable[str]) -> None:
         self.invoice_client: dict[str, str] = {}
-        for rel, (_, _, _, owner, key) in previous.items():
+        for rel, (_, _, _, owner) in previous.items():
             if rel.startswith("invoices/") and owner:
-                self.invoice_client[key] = owner
+                self.invoice_client[rel.rpartition("/")[2].rpartition(".")[0]] = owner
         self.retainers = set(retainers)
 
     def learn(self, raw: cnt.Raw) -> None:
@@ -274,7 +279,6 @@ def build(
     report = BuildReport()
 
     sources, errors = cnt.scan(content)
-    errors += _duplicate_numbers(sources)
     agency_source = next((s for s in sources if s.kind == "agency"), None)
     validator = cnt.Validator(content)
     agency = validator.agency(cnt.read(content, agency_source)) if agency_source else None
@@ -282,12 +286,14 @@ def build(
         raise ContentInvalid(errors + validator.errors)
     today = today or agency_today(agency)
 
-    manifest_path = out / "build" / "manifest.json"
+    build_dir = out / "build"
     settings = _settings_key(content, theme, today, secret)
-    previous = _load_manifest(manifest_path) if not (check_only or force) else None
-    full = previous is None or previous["settings"] != settings
-    prev_files: dict[str, list[Any]] = {} if full else previous["files"]
-    owners = _Owners(prev_files, [] if full else previous.get("retainers", []))
+    previous = manifest.load(build_dir) if not (check_only or force) else None
+    if previous is not None and previous.settings != settings:
+        previous = None
+    full = previous is None
+    prev_files = {} if previous is None else previous.files
+    owners = _Owners(prev_files, [] if previous is None else previous.retainers)
 
     # Which files must be read: all of them, or only the changed ones and then
     # every file of each client those changes touch.
@@ -305,6 +311,12 @@ def build(
             if old and old[2] == hashes[rel]:
                 continue
             to_read.append(s)
+    added = full or any(rel not in prev_files for rel in current)
+    if added:  # only a new file can clash with another
+        errors += _duplicate_numbers(sources)
+    lap = report.lap("scan", started)
+    if previous is not None and not (added or to_read or len(current) != len(prev_files)):
+        return _unchanged(report, previous, out, started)
     raws = {r.source.rel: r for r in _read_all(content, to_read, workers)}
     for raw in raws.values():
         owners.learn(raw)
@@ -355,6 +367,7 @@ def build(
         else:
             files.setdefault(owner, []).append(raw)
     to_render = sorted(clients) if full else sorted(c for c in dirty if c in clients)
+    lap = report.lap("read", lap)
 
     staging = None if check_only else Staging(out)
     try:
@@ -368,6 +381,7 @@ def build(
                 progress(done, len(to_render))
 
         results = _run_clients(job, to_render, workers, tick)
+        lap = report.lap("render", lap)
         for result in results:
             errors += result.errors
         errors += validator.errors
@@ -380,17 +394,14 @@ def build(
         assert staging is not None
         staging.write(theme.css.path, theme.css.data)
         staging.write("robots.txt", ROBOTS)
-        ledger_path = out / "build" / "ledger.json"
-        ledger = {} if full else _load_ledger(ledger_path)
-        prev_clients = {} if full else previous["clients"]
-        live = {r.client_id for r in results}
-        gone = (set(prev_clients) - client_ids) | live
-        ledger = {n: e for n, e in ledger.items() if e["client"] not in gone}
-        outputs = {cid: v for cid, v in prev_clients.items() if cid not in gone}
-        retired_tokens = {v["token"] for cid, v in prev_clients.items() if cid in gone}
+        prev_clients = {} if previous is None else previous.clients
+        gone = (set(prev_clients) - client_ids) | {r.client_id for r in results}
+        records = {cid: c for cid, c in prev_clients.items() if cid not in gone}
+        retired_tokens = {c.token for cid, c in prev_clients.items() if cid in gone}
         for r in results:
-            ledger.update(r.ledger)
-            outputs[r.client_id] = {"token": r.token, "outputs": r.outputs}
+            records[r.client_id] = manifest.ClientRecord(
+                r.token, r.outputs, len(r.ledger), manifest.ledger_line(r.ledger)
+            )
             retired_tokens.discard(r.token)
             report.pages_written += len(r.outputs)
 
@@ -399,36 +410,23 @@ def build(
         else:
             staging.remove_snapshots(set(prev_clients) - client_ids)
             staging.commit_clients({r.client_id: r.token for r in results}, retired_tokens)
-        generated = datetime.now(ZoneInfo(agency.timezone)).isoformat(timespec="seconds")
-        write_atomic(
-            ledger_path,
-            orjson.dumps(
-                {"generated": generated, "today": today.isoformat(), "invoices": ledger},
-                option=orjson.OPT_SORT_KEYS,
-            ),
-        )
-        retainers = sorted(
-            {n for r in results for n in r.retainers}
-            | ({*previous.get("retainers", [])} if not full else set())
-        )
-        file_records = {}
+
+        lap = report.lap("commit", lap)
+        files: dict[str, manifest.FileRecord] = {}
         for rel, s in current.items():
-            old = prev_files.get(rel)
             raw = raws.get(rel)
-            owner = owners.of(raw) if raw is not None else (old[3] if old else None)
-            sha = raw.sha if raw is not None else hashes.get(rel) or (old[2] if old else "")
-            file_records[rel] = [s.mtime_ns, s.size, sha, owner, s.key]
-        write_json(
-            manifest_path,
-            {
-                "version": MANIFEST_VERSION,
-                "settings": settings,
-                "today": today.isoformat(),
-                "files": file_records,
-                "retainers": retainers,
-                "clients": outputs,
-                "assets": [theme.css.path, "robots.txt"],
-            },
+            old = prev_files.get(rel)
+            if raw is not None:
+                files[rel] = [s.mtime_ns, s.size, raw.sha, owners.of(raw)]
+            elif old is not None:  # unchanged content; the stat may have moved
+                files[rel] = [s.mtime_ns, s.size, hashes.get(rel, old[2]), old[3]]
+        retainers = {n for r in results for n in r.retainers}
+        if previous is not None:
+            retainers |= set(previous.retainers)
+        manifest.save(
+            build_dir,
+            manifest.Manifest(settings, today.isoformat(), files, records, sorted(retainers)),
+            generated=datetime.now(ZoneInfo(agency.timezone)).isoformat(timespec="seconds"),
         )
     except BaseException:
         if staging is not None:
@@ -438,9 +436,23 @@ def build(
     report.full = full
     report.clients_rendered = len(results)
     report.clients_skipped = len(client_ids) - len(results)
-    report.invoices = len(ledger)
-    report.public, report.ledger = out / "public", ledger_path
-    report.portals = {cid: f"c/{v['token']}/index.html" for cid, v in sorted(outputs.items())}
+    report.invoices = sum(c.invoices for c in records.values())
+    report.public, report.ledger = out / "public", build_dir / "ledger.json"
+    report.portals = {cid: f"c/{c.token}/index.html" for cid, c in sorted(records.items())}
+    report.lap("manifest", lap)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged(
+    report: BuildReport, previous: manifest.Manifest, out: Path, started: float
+) -> BuildReport:
+    """Nothing moved since the last build: say so without touching a file."""
+    report.full = False
+    report.clients_skipped = len(previous.clients)
+    report.invoices = sum(c.invoices for c in previous.clients.values())
+    report.public, report.ledger = out / "public", out / "build" / "ledger.json"
+    report.portals = {cid: f"c/{c.token}/index.html" for cid, c in sorted(previous.clients.items())}
     report.seconds = time.perf_counter() - started
     return report
 
@@ -464,18 +476,3 @@ def _duplicate_numbers(sources: list[cnt.Source]) -> list[ContentError]:
         else:
             seen[key] = s
     return errors
-
-
-def _load_manifest(path: Path) -> dict[str, Any] | None:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return data if data.get("version") == MANIFEST_VERSION else None
-
-
-def _load_ledger(path: Path) -> dict[str, Any]:
-    try:
-        return orjson.loads(path.read_bytes())["invoices"]
-    except (OSError, orjson.JSONDecodeError, KeyError):
-        return {}

@@ -51,3 +51,8 @@ def test_front_matter_lines_count_from_the_file_start() -> None:
 def test_unclosed_front_matter() -> None:
     with pytest.raises(ReadError, match="never closed"):
         parse_markdown("---\ntitle: x\n")
+
+
+def test_yaml_1_1_words_and_quoted_numbers() -> None:
+    doc = parse_yaml('a: "123"\nb: off\nc:\nd: 010\ne: !!str 5\nf: -7\ng: 1_000\n')
+    assert doc.data == {"a": "123", "b": False, "c": None, "d": "010", "e": "5", "f": -7, "g": 1000}
