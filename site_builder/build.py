@@ -412,14 +412,17 @@ def build(
             staging.commit_clients({r.client_id: r.token for r in results}, retired_tokens)
 
         lap = report.lap("commit", lap)
-        files: dict[str, manifest.FileRecord] = {}
-        for rel, s in current.items():
-            raw = raws.get(rel)
-            old = prev_files.get(rel)
-            if raw is not None:
-                files[rel] = [s.mtime_ns, s.size, raw.sha, owners.of(raw)]
-            elif old is not None:  # unchanged content; the stat may have moved
-                files[rel] = [s.mtime_ns, s.size, hashes.get(rel, old[2]), old[3]]
+        # the previous records, with what this build read or re-hashed brought up to date
+        files = prev_files
+        for rel in set(files) - set(current):
+            del files[rel]
+        for rel, raw in raws.items():
+            s = raw.source
+            files[rel] = [s.mtime_ns, s.size, raw.sha, owners.of(raw)]
+        for rel, sha in hashes.items():
+            if rel not in raws:  # touched, not changed
+                s = current[rel]
+                files[rel] = [s.mtime_ns, s.size, sha, files[rel][3]]
         retainers = {n for r in results for n in r.retainers}
         if previous is not None:
             retainers |= set(previous.retainers)
