@@ -193,6 +193,8 @@ def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
                 verdict,
             )
         )
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in report.phases.items())
+        notes.append(f"{scenario}: seconds by stage: {stages}")
         if report.clients_rendered != expected:
             notes.append(
                 f"{scenario}: {report.clients_rendered:,} clients rendered, expected {expected:,}"
