@@ -5,34 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 from site_builder.billing import (
-    PaymentRecord,
     discount_amount,
     discount_deadline,
     resolve_terms,
     statement,
 )
-from site_builder.model import Invoice, Terms
+from site_builder.model import Terms
+from tests.unit.factories import invoice, pay
 
 TERMS = resolve_terms(
     Terms.model_validate({"net_days": 30, "early_discount": {"percent": "2", "within_days": 10}})
 )
+
 DEADLINE = date(2026, 3, 11)
-
-
-def invoice(price: str = "1000.00", **fields: object) -> Invoice:
-    data: dict = {
-        "number": "INV-1",
-        "client": "acme",
-        "issued": "2026-03-01",
-        "currency": "USD",
-        "items": [{"description": "Work", "quantity": "1", "unit_price": price}],
-    }
-    data.update(fields)
-    return Invoice.model_validate(data)
-
-
-def pay(day: date, amount: int, **fields: object) -> PaymentRecord:
-    return PaymentRecord(id=f"p-{day}-{amount}", date=day, amount=amount, **fields)  # type: ignore[arg-type]
 
 
 def test_deadline_is_issue_date_plus_within_days() -> None:

@@ -8,20 +8,9 @@ import pytest
 
 from site_builder.billing import BillingError, ScheduleEntry, invoice_totals, payment_schedule
 from site_builder.model import Invoice
+from tests.unit.factories import invoice
 
 DUE = date(2026, 3, 31)
-
-
-def invoice(price: str = "1000.00", **fields: object) -> Invoice:
-    data: dict = {
-        "number": "INV-1",
-        "client": "acme",
-        "issued": "2026-03-01",
-        "currency": "USD",
-        "items": [{"description": "Work", "quantity": "1", "unit_price": price}],
-    }
-    data.update(fields)
-    return Invoice.model_validate(data)
 
 
 def schedule(inv: Invoice) -> tuple[ScheduleEntry, ...]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from site_builder.billing import PaymentRecord, Statement, resolve_terms, statement
-from site_builder.model import Invoice, Terms
+from site_builder.billing import Statement, resolve_terms, statement
+from site_builder.model import Terms
+from tests.unit.factories import invoice, pay
 
 REFERENCE = resolve_terms(
     Terms.model_validate(
@@ -20,28 +21,13 @@ REFERENCE = resolve_terms(
         }
     )
 )
+
 NO_FEES = resolve_terms(Terms.model_validate({"net_days": 21}))
 PLAN = [
     {"due": "2026-03-31", "amount": "300.00"},
     {"due": "2026-04-30", "amount": "300.00"},
     {"due": "2026-05-31", "amount": "400.00"},
 ]
-
-
-def invoice(price: str = "1000.00", **fields: object) -> Invoice:
-    data: dict = {
-        "number": "INV-1",
-        "client": "acme",
-        "issued": "2026-03-01",
-        "currency": "USD",
-        "items": [{"description": "Work", "quantity": "1", "unit_price": price}],
-    }
-    data.update(fields)
-    return Invoice.model_validate(data)
-
-
-def pay(day: date, amount: int, refunded: int = 0, instalment: int | None = None) -> PaymentRecord:
-    return PaymentRecord(f"p-{day}-{amount}", day, amount, refunded, instalment)
 
 
 def entry_figures(st: Statement) -> list[tuple[int, int, int, str]]:

@@ -6,25 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 from site_builder.billing import ResolvedTerms, due_date, resolve_terms
-from site_builder.model import Agency, Invoice, Terms
+from site_builder.model import Agency, Terms
+from tests.unit.factories import invoice
 
 LATE = {"steps": [{"days_overdue": 1, "percent": "3"}]}
 
 
 def terms(data: dict) -> Terms:
     return Terms.model_validate(data)
-
-
-def invoice(**fields: object) -> Invoice:
-    data: dict = {
-        "number": "INV-1",
-        "client": "acme",
-        "issued": "2026-03-01",
-        "currency": "USD",
-        "items": [{"description": "Work", "quantity": "1", "unit_price": "1000.00"}],
-    }
-    data.update(fields)
-    return Invoice.model_validate(data)
 
 
 def test_net_days_default_to_30_when_no_layer_sets_them() -> None:

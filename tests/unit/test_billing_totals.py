@@ -6,18 +6,11 @@ import pytest
 
 from site_builder.billing import BillingError, invoice_totals
 from site_builder.model import Invoice
+from tests.unit import factories
 
 
 def invoice(items: list[dict], **fields: object) -> Invoice:
-    data: dict = {
-        "number": "INV-1",
-        "client": "acme",
-        "issued": "2026-03-01",
-        "currency": "USD",
-        "items": items,
-    }
-    data.update(fields)
-    return Invoice.model_validate(data)
+    return factories.invoice(items=items, **fields)
 
 
 def test_the_design_sample_invoice_adds_up_to_the_cent() -> None:
