@@ -119,9 +119,17 @@ def client_pages(
             },
         )
     ]
+    receipts_of: dict[str, list[Row]] = {}
+    for receipt in receipts:
+        receipts_of.setdefault(receipt["invoice"], []).append(receipt)
+    late_terms: dict[tuple[int, str], list[str]] = {}  # most invoices share one policy
     for account, summary in zip(shown, summaries, strict=True):
         inv = account.invoice
         fmt = money[inv.number]
+        policy = account.terms.late_fee
+        key = (id(policy), inv.currency)
+        if key not in late_terms:
+            late_terms[key] = wording.late_fee_terms(t, locale, policy, inv.currency)
         detail = {
             **common,
             "root": "../",
@@ -140,13 +148,13 @@ def client_pages(
                 inv.currency,
                 account.statement.discount_offered,
             ),
-            "late_terms": wording.late_fee_terms(t, locale, account.terms.late_fee, inv.currency),
+            "late_terms": late_terms[key],
             "free_terms": agency.payment_terms,
             "fees": [
                 {"date": format_day(f.on, locale), "amount": fmt(f.amount), "kind": f.kind}
                 for f in account.statement.fees
             ],
-            "receipts": [r for r in receipts if r["invoice"] == inv.number],
+            "receipts": receipts_of.get(inv.number, []),
         }
         pages.append(Page(f"{base}/invoices/{inv.number}.html", "invoice.html", detail))
         if summary["status"] in OPEN:
@@ -166,9 +174,9 @@ def client_pages(
                     ),
                 )
             )
-    by_number = {a.invoice.number: a for a in accounts}
+    summary_of = {s["number"]: s for s in summaries}
+    thank_you = _thank_you(bundle, billing.name)
     for receipt, payment in zip(receipts, payments, strict=True):
-        account = by_number.get(payment.invoice)
         pages.append(
             Page(
                 f"{base}/receipts/{payment.id}.html",
@@ -178,8 +186,8 @@ def client_pages(
                     "root": "../",
                     "css": f"../../../{css}",
                     "receipt": receipt,
-                    "inv": account and _summary(account, money[payment.invoice], locale, today, t),
-                    "thank_you": _thank_you(bundle, billing.name),
+                    "inv": summary_of.get(payment.invoice),
+                    "thank_you": thank_you,
                 },
             )
         )
