@@ -1,9 +1,9 @@
 """The build: content -> validated accounts -> public/ and build/, incrementally and atomically.
 
 Pipeline (one module a stage): ``content.scan`` finds the files, ``content.read``
-parses them (in worker processes), ``content.Validator`` makes models,
-``bundle.accounts`` applies the billing rules, ``views`` makes page data,
-``render`` fills the templates and ``writer`` swaps the result in.
+parses them (in worker processes), ``generators`` takes each client through
+``content.Validator`` (models), ``bundle.accounts`` (billing rules), ``views``
+(page data) and ``render`` (templates), and ``writer`` swaps the result in.
 
 Incremental: ``build/manifest.json`` records every input file (stat and hash)
 and the client it belongs to, and every output file. A client is re-rendered
@@ -21,24 +21,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from site_builder import content as cnt
 from site_builder import manifest
-from site_builder.billing import BillingError, expand_retainer
-from site_builder.bundle import AccountErrors, ClientBundle, accounts
 from site_builder.errors import ContentError, ContentInvalid
-from site_builder.ledger import ledger_entry
+from site_builder.generators import PARALLEL_FROM, ClientJob, run_clients
 from site_builder.model import Agency, Client
 from site_builder.render import Theme
-from site_builder.tokens import client_token, portal_secret, secret_fingerprint
-from site_builder.views import client_pages
+from site_builder.tokens import portal_secret, secret_fingerprint
 from site_builder.writer import Staging, digest
 
 ROBOTS = b"User-agent: *\nDisallow: /\n"
 CODE_DIR = Path(__file__).resolve().parent
-PARALLEL_FROM = 400  # files; below this, worker start-up costs more than it saves
 
 
 @dataclass
@@ -60,112 +55,9 @@ class BuildReport:
         return now
 
 
-@dataclass
-class ClientResult:
-    client_id: str
-    errors: list[ContentError] = field(default_factory=list)
-    token: str = ""
-    ledger: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)  # path under c/<token>/ -> hash
-    retainers: list[str] = field(default_factory=list)
-
-
 def agency_today(agency: Agency | None) -> date:
     zone = ZoneInfo(agency.timezone) if agency else None
     return datetime.now(zone).date()
-
-
-# --- the work done per client (in worker processes) -------------------------
-
-
-@dataclass
-class _Job:
-    root: Path
-    agency: Agency
-    clients: dict[str, Client]
-    files: dict[str, list[cnt.Raw]]  # client id -> its invoices, payments and notes
-    today: date
-    secret: str
-    theme: Theme
-    staging: Staging | None  # None: validate only
-
-
-_JOB: _Job | None = None  # set before the worker processes fork, so they inherit it
-
-
-def _process_chunk(client_ids: list[str]) -> list[ClientResult]:
-    assert _JOB is not None
-    return [_process_client(_JOB, cid) for cid in client_ids]
-
-
-def _billing_loc(error: BillingError) -> tuple[str | int, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in error.field.split(".") if p)
-
-
-def _process_client(job: _Job, client_id: str) -> ClientResult:
-    result = ClientResult(client_id)
-    validator = cnt.Validator(job.root)
-    client = job.clients[client_id]
-    raws = job.files.get(client_id, [])
-    invoices, sources, broken = {}, {}, set()
-    for raw in raws:
-        if raw.source.kind != "invoice":
-            continue
-        invoice = validator.invoice(raw, job.clients, job.agency)
-        if invoice is None:
-            broken.add(raw.source.key)
-            continue
-        if invoice.retainer is not None:
-            result.retainers.append(invoice.number)
-        for one in expand_retainer(invoice, job.today):
-            if one.number in invoices:
-                validator.error(
-                    raw, ("retainer",), f"makes invoice {one.number}, which exists already"
-                )
-                continue
-            invoices[one.number] = one
-            sources[one.number] = raw
-    # a payment against an invoice that failed validation is checked once the invoice is fixed
-    payments = [
-        p
-        for raw in raws
-        if raw.source.kind == "payment"
-        and (raw.data or {}).get("invoice") not in broken
-        and (p := validator.payment(raw, invoices)) is not None
-    ]
-    notes = [
-        n
-        for raw in raws
-        if raw.source.kind == "note" and (n := validator.note(raw, job.clients)) is not None
-    ]
-    bundle = ClientBundle(
-        agency=job.agency,
-        client=client,
-        invoices=[i for i in invoices.values() if i.status != "draft"],
-        payments=payments,
-        notes=notes,
-    )
-    try:
-        figures = accounts(bundle, job.today)
-    except AccountErrors as exc:
-        for number, problem in exc.problems:
-            validator.error(sources[number], _billing_loc(problem), problem.message)
-        figures = []
-    result.errors = validator.errors
-    if result.errors:
-        return result
-    result.token = client_token(job.secret, client_id, client.token_version)
-    result.ledger = {a.invoice.number: ledger_entry(client_id, a) for a in figures}
-    if job.staging is None:
-        return result
-    theme, locale = job.theme, bundle.locale
-    t = theme.translations(locale)
-    prefix = len(f"c/{result.token}/")
-    for page in client_pages(bundle, figures, result.token, job.today, theme.css.path, t):
-        data = theme.render(page, locale).encode()
-        result.outputs[page.path[prefix:]] = job.staging.write(page.path, data)
-    job.staging.write_private(f"clients/{client_id}.json", bundle.model_dump_json().encode())
-    return result
 
 
 # --- orchestration -----------------------------------------------------------
@@ -183,31 +75,6 @@ def _read_all(root: Path, sources: list[cnt.Source], workers: int) -> list[cnt.R
 
 def _read_chunk(root: Path, sources: list[cnt.Source]) -> list[cnt.Raw]:
     return [cnt.read(root, s) for s in sources]
-
-
-def _run_clients(
-    job: _Job, client_ids: list[str], workers: int, tick: Callable[[int], None]
-) -> list[ClientResult]:
-    global _JOB
-    _JOB = job
-    try:
-        files = sum(len(job.files.get(c, ())) for c in client_ids)
-        if workers < 2 or files + len(client_ids) < PARALLEL_FROM:
-            results = []
-            for cid in client_ids:
-                results.append(_process_client(job, cid))
-                tick(1)
-            return results
-        size = max(8, len(client_ids) // (workers * 16))
-        chunks = [client_ids[i : i + size] for i in range(0, len(client_ids), size)]
-        results = []
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for part in pool.imap_unordered(_process_chunk, chunks):
-                results.extend(part)
-                tick(len(part))
-        return results
-    finally:
-        _JOB = None
 
 
 def _settings_key(root: Path, theme: Theme, today: date, secret: str) -> str:
@@ -371,7 +238,7 @@ def build(
 
     staging = None if check_only else Staging(out)
     try:
-        job = _Job(content, agency, clients, files, today, secret, theme, staging)
+        job = ClientJob(content, agency, clients, files, today, secret, theme, staging)
         done = 0
 
         def tick(n: int) -> None:
@@ -380,7 +247,7 @@ def build(
             if progress:
                 progress(done, len(to_render))
 
-        results = _run_clients(job, to_render, workers, tick)
+        results = run_clients(job, to_render, workers, tick)
         lap = report.lap("render", lap)
         for result in results:
             errors += result.errors

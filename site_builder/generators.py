@@ -1,0 +1,153 @@
+"""Generators: one client's files -> validated bundle -> billed accounts -> pages.
+
+Each client is independent of the others, so clients are spread over worker
+processes. The job is set before the workers fork, so they inherit the parsed
+content instead of receiving it pickled; each returns only its result.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from site_builder import content as cnt
+from site_builder.billing import BillingError, expand_retainer
+from site_builder.bundle import AccountErrors, ClientBundle, accounts
+from site_builder.errors import ContentError
+from site_builder.ledger import ledger_entry
+from site_builder.model import Agency, Client
+from site_builder.render import Theme
+from site_builder.tokens import client_token
+from site_builder.views import client_pages
+from site_builder.writer import Staging
+
+PARALLEL_FROM = 400  # files; below this, worker start-up costs more than it saves
+
+
+@dataclass
+class ClientResult:
+    client_id: str
+    errors: list[ContentError] = field(default_factory=list)
+    token: str = ""
+    ledger: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # path under c/<token>/ -> hash
+    retainers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClientJob:
+    root: Path
+    agency: Agency
+    clients: dict[str, Client]
+    files: dict[str, list[cnt.Raw]]  # client id -> its invoices, payments and notes
+    today: date
+    secret: str
+    theme: Theme
+    staging: Staging | None  # None: validate only
+
+
+_JOB: ClientJob | None = None  # set before the worker processes fork, so they inherit it
+
+
+def _process_chunk(client_ids: list[str]) -> list[ClientResult]:
+    assert _JOB is not None
+    return [process_client(_JOB, cid) for cid in client_ids]
+
+
+def _billing_loc(error: BillingError) -> tuple[str | int, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in error.field.split(".") if p)
+
+
+def process_client(job: ClientJob, client_id: str) -> ClientResult:
+    result = ClientResult(client_id)
+    validator = cnt.Validator(job.root)
+    client = job.clients[client_id]
+    raws = job.files.get(client_id, [])
+    invoices, sources, broken = {}, {}, set()
+    for raw in raws:
+        if raw.source.kind != "invoice":
+            continue
+        invoice = validator.invoice(raw, job.clients, job.agency)
+        if invoice is None:
+            broken.add(raw.source.key)
+            continue
+        if invoice.retainer is not None:
+            result.retainers.append(invoice.number)
+        for one in expand_retainer(invoice, job.today):
+            if one.number in invoices:
+                validator.error(
+                    raw, ("retainer",), f"makes invoice {one.number}, which exists already"
+                )
+                continue
+            invoices[one.number] = one
+            sources[one.number] = raw
+    # a payment against an invoice that failed validation is checked once the invoice is fixed
+    payments = [
+        p
+        for raw in raws
+        if raw.source.kind == "payment"
+        and (raw.data or {}).get("invoice") not in broken
+        and (p := validator.payment(raw, invoices)) is not None
+    ]
+    notes = [
+        n
+        for raw in raws
+        if raw.source.kind == "note" and (n := validator.note(raw, job.clients)) is not None
+    ]
+    bundle = ClientBundle(
+        agency=job.agency,
+        client=client,
+        invoices=[i for i in invoices.values() if i.status != "draft"],
+        payments=payments,
+        notes=notes,
+    )
+    try:
+        figures = accounts(bundle, job.today)
+    except AccountErrors as exc:
+        for number, problem in exc.problems:
+            validator.error(sources[number], _billing_loc(problem), problem.message)
+        figures = []
+    result.errors = validator.errors
+    if result.errors:
+        return result
+    result.token = client_token(job.secret, client_id, client.token_version)
+    result.ledger = {a.invoice.number: ledger_entry(client_id, a) for a in figures}
+    if job.staging is None:
+        return result
+    theme, locale = job.theme, bundle.locale
+    t = theme.translations(locale)
+    prefix = len(f"c/{result.token}/")
+    for page in client_pages(bundle, figures, result.token, job.today, theme.css.path, t):
+        data = theme.render(page, locale).encode()
+        result.outputs[page.path[prefix:]] = job.staging.write(page.path, data)
+    job.staging.write_private(f"clients/{client_id}.json", bundle.model_dump_json().encode())
+    return result
+
+
+def run_clients(
+    job: ClientJob, client_ids: list[str], workers: int, tick: Callable[[int], None]
+) -> list[ClientResult]:
+    global _JOB
+    _JOB = job
+    try:
+        files = sum(len(job.files.get(c, ())) for c in client_ids)
+        if workers < 2 or files + len(client_ids) < PARALLEL_FROM:
+            results = []
+            for cid in client_ids:
+                results.append(process_client(job, cid))
+                tick(1)
+            return results
+        size = max(8, len(client_ids) // (workers * 16))
+        chunks = [client_ids[i : i + size] for i in range(0, len(client_ids), size)]
+        results = []
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap_unordered(_process_chunk, chunks):
+                results.extend(part)
+                tick(len(part))
+        return results
+    finally:
+        _JOB = None
