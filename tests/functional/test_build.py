@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -99,8 +100,6 @@ def test_each_locale_renders_its_own_money_dates_and_words(out: Path, content: P
         page = (out / "public" / "c" / token / "invoices" / f"{number}.html").read_text(
             encoding="utf-8"
         )
-        from datetime import date
-
         assert format_day(date.fromisoformat(entry["issued"]), locale) in page
         seen.add(locale)
     assert {"en", "zh_Hans", "zh_Hant", "ru", "pl", "ms"} <= seen
@@ -192,3 +191,34 @@ def test_pages_load_nothing_from_another_origin(out: Path) -> None:
         assert "<script" not in html
         assert 'name="referrer" content="no-referrer"' in html
         assert 'name="robots" content="noindex' in html
+
+
+# Hand-computed figures for sample invoices on 2026-11-23 (minor units).
+HAND_COMPUTED = {
+    # ¥891,000, Net 21 due 10-09: +3% of the total on 10-10 = 26,730; +3% of the
+    # balance 917,730 on 10-30 = 27,531.9 -> 27,532; fees 54,262
+    "INV-2026-0119": {"total": 891000, "late_fees": 54262, "paid": 0, "amount_due": 945262},
+    # 7,200 + 24 x 150 = 10,800 + 23% VAT 2,484 = 13,284.00 PLN; 5,000 paid 10-15;
+    # 10-20: 3% of 13,284 = 398.52; 11-09: 3% of (13,284 + 398.52 - 5,000) = 260.48
+    "INV-2026-0121": {"total": 1328400, "late_fees": 65900, "paid": 500000, "amount_due": 894300},
+    # GBP 11,160.00 due 10-07, 1.5%/month after 5 grace days: 11-12 adds 167.40
+    "INV-2026-0116": {"total": 1116000, "late_fees": 16740, "paid": 0, "amount_due": 1132740},
+    # $3,000 issued 11-18: 2% off until 11-28 -> $2,940 due today
+    "INV-2026-0137": {"total": 300000, "discount": 6000, "amount_due": 294000},
+    # the non-profit has late_fee: null, 42 days overdue and no fee
+    "INV-2026-0120": {"total": 306996, "late_fees": 0, "amount_due": 306996},
+}
+
+
+@pytest.mark.parametrize("number", sorted(HAND_COMPUTED))
+def test_sample_figures_match_hand_computation(out: Path, number: str) -> None:
+    entry = json.loads((out / "build" / "ledger.json").read_text())["invoices"][number]
+    assert {k: entry[k] for k in HAND_COMPUTED[number]} == HAND_COMPUTED[number]
+
+
+def test_instalment_plan_in_the_ledger(out: Path) -> None:
+    entry = json.loads((out / "build" / "ledger.json").read_text())["invoices"]["INV-2026-0122"]
+    plan = [(i["n"], i["amount"], i["paid"], i["amount_due"]) for i in entry["instalments"]]
+    # $24,000 in 40/30/30, the first paid on 10-22
+    assert plan == [(1, 960000, 960000, 0), (2, 720000, 0, 720000), (3, 720000, 0, 720000)]
+    assert entry["status"] == "partially_paid"
