@@ -277,6 +277,9 @@ class Validator:
         payment = self.model(Payment, raw, data)
         if payment is None or invoice is None:
             return payment
+        if invoice.status == "draft":
+            self.error(raw, ("invoice",), f"invoice {invoice.number} is a draft: issue it first")
+            return None
         if payment.currency != invoice.currency:
             self.error(
                 raw,

@@ -89,10 +89,9 @@ def client_pages(
         "token": token,
         "today": format_day(today, locale),
     }
-    shown = [a for a in accounts if a.invoice.status != "draft"]
     payments = sorted(bundle.payments, key=lambda p: (p.date, p.id), reverse=True)
     receipts = [_receipt(p, money[p.invoice], locale) for p in payments]
-    summaries = [_summary(a, money[a.invoice.number], locale, today, t) for a in shown]
+    summaries = [_summary(a, money[a.invoice.number], locale, today, t) for a in accounts]
     open_ = sorted((s for s in summaries if s["status"] in OPEN), key=lambda s: s["due_iso"])
     past = sorted(
         (s for s in summaries if s["status"] not in OPEN),
@@ -109,7 +108,7 @@ def client_pages(
             "portal.html",
             {
                 **common,
-                "root": "../../",
+                "root": "",  # the portal page links to itself
                 "css": f"../../{css}",
                 "open": open_,
                 "past": past,
@@ -123,7 +122,7 @@ def client_pages(
     for receipt in receipts:
         receipts_of.setdefault(receipt["invoice"], []).append(receipt)
     late_terms: dict[tuple[int, str], list[str]] = {}  # most invoices share one policy
-    for account, summary in zip(shown, summaries, strict=True):
+    for account, summary in zip(accounts, summaries, strict=True):
         inv = account.invoice
         fmt = money[inv.number]
         policy = account.terms.late_fee

@@ -222,3 +222,14 @@ def test_instalment_plan_in_the_ledger(out: Path) -> None:
     # $24,000 in 40/30/30, the first paid on 10-22
     assert plan == [(1, 960000, 960000, 0), (2, 720000, 0, 720000), (3, 720000, 0, 720000)]
     assert entry["status"] == "partially_paid"
+
+
+def test_every_relative_link_resolves(out: Path) -> None:
+    public = out / "public"
+    for page in public.rglob("*.html"):
+        for target in re.findall(r'(?:href|src)="([^"]+)"', page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            resolved = (page.parent / target).resolve()
+            assert resolved.is_file(), f"{page.relative_to(public)} links to missing {target}"
+            assert public.resolve() in resolved.parents, f"{target} leaves the site"

@@ -140,6 +140,13 @@ def _jpy_invoice(content: Path) -> str:
     raise AssertionError("the sample has no JPY invoice")
 
 
+def _draft_invoice(content: Path) -> str:
+    for path in sorted((content / "invoices").rglob("*.yaml")):
+        if _load(path).get("status") == "draft":
+            return path.stem
+    raise AssertionError("the sample has no draft invoice")
+
+
 def _other_currency_payment(content: Path) -> Path:
     invoice = _plain_invoice(content)
     currency = _invoice_currency(content, _load(invoice))
@@ -316,6 +323,12 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         lambda c: _payment_for(c, _plain_invoice(c).stem, "1500.105"),
         "amount",
         "decimal places",
+    ),
+    (
+        "payment-for-a-draft",
+        lambda c: _payment_for(c, _draft_invoice(c), "10.00"),
+        "invoice",
+        "is a draft",
     ),
     ("payment-bad-date", edit(_payment, _set("date", value="yesterday")), "date", "calendar date"),
     (
