@@ -1,0 +1,123 @@
+"""What the payment functions remember, behind one small interface.
+
+Two implementations share it: SQLite for the local default (``sqlite.py``) and
+DynamoDB on AWS. Every method that changes more than one record does it in
+one transaction, so a crash or a retried webhook never leaves half a payment:
+the event id, the payment and the work it causes (receipt email, re-publish)
+are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+SessionStatus = Literal["open", "complete", "expired"]
+PaymentStatus = Literal["pending", "succeeded", "failed"]
+OutboxKind = Literal["email", "publish"]
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    invoice: str
+    client: str
+    instalment: int | None
+    amount: int  # minor units the session was created for
+    currency: str
+    url: str
+    expires_at: int  # unix seconds
+    status: SessionStatus = "open"
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: str  # the Stripe payment intent: one payment however many events name it
+    invoice: str
+    client: str
+    amount: int
+    currency: str
+    received: str  # YYYY-MM-DD in the agency's time zone
+    method: str
+    status: PaymentStatus
+    instalment: int | None = None
+    refunded: int = 0
+    session: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str  # idempotency key: the same work is enqueued once, e.g. "receipt:pi_123"
+    kind: OutboxKind
+    payload: Mapping[str, Any]
+    attempts: int = 0
+    next_attempt: float = 0.0  # unix seconds
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """Everything one webhook event does, applied atomically by ``Store.apply``."""
+
+    event_id: str
+    payments: Sequence[Payment] = ()
+    outbox: Sequence[OutboxItem] = ()
+    reviews: Sequence[Mapping[str, Any]] = ()  # e.g. an amount that does not match its session
+    sessions: Mapping[str, SessionStatus] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    # the ledger, loaded from build/ledger.json
+    def put_invoices(self, invoices: Mapping[str, Mapping[str, Any]]) -> None: ...
+    def invoice(self, number: str) -> dict[str, Any] | None: ...
+
+    # checkout sessions: a second click on Pay reuses the open one
+    def save_session(self, session: CheckoutSession) -> None: ...
+    def session(self, session_id: str) -> CheckoutSession | None: ...
+    def open_session(
+        self, invoice: str, instalment: int | None, amount: int, now: float
+    ) -> CheckoutSession | None: ...
+
+    # webhook events, exactly once
+    def apply(self, change: Change) -> bool:
+        """Apply a change unless its event was seen before; False for a duplicate."""
+        ...
+
+    def payments(self, invoice: str | None = None) -> list[Payment]: ...
+    def reviews(self) -> list[dict[str, Any]]: ...
+
+    # the outbox of slow work
+    def due(self, now: float, limit: int = 50) -> list[OutboxItem]: ...
+    def done(self, key: str) -> None: ...
+    def retry(self, key: str, error: str, next_attempt: float) -> None: ...
+    def pending(self) -> int: ...
+
+
+_RANK = {"pending": 0, "failed": 1, "succeeded": 2}
+
+
+def merge(old: Payment | None, new: Payment) -> Payment:
+    """The record to keep when an event names a payment the store may already hold.
+
+    Events arrive out of order and twice: a late "completed (unpaid)" must not
+    turn a settled bank debit back into pending, and refunds only grow.
+    """
+    if old is None:
+        return new
+    status = new.status if _RANK[new.status] >= _RANK[old.status] else old.status
+    if old.status == "failed" and new.status == "pending":
+        status = "failed"
+    return Payment(
+        id=old.id,
+        invoice=old.invoice,
+        client=old.client,
+        amount=old.amount,
+        currency=old.currency,
+        received=new.received if status != old.status else old.received,
+        method=new.method or old.method,
+        status=status,
+        instalment=old.instalment,
+        refunded=max(old.refunded, new.refunded),
+        session=old.session or new.session,
+    )

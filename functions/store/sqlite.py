@@ -1,0 +1,196 @@
+"""The local store: one SQLite file in WAL mode, real transactions and unique keys."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from functions.store.base import (
+    Change,
+    CheckoutSession,
+    OutboxItem,
+    Payment,
+    merge,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS invoices (number TEXT PRIMARY KEY, entry TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, invoice TEXT NOT NULL, client TEXT NOT NULL, instalment INTEGER,
+    amount INTEGER NOT NULL, currency TEXT NOT NULL, url TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_invoice ON sessions (invoice, status);
+CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS payments (
+    id TEXT PRIMARY KEY, invoice TEXT NOT NULL, client TEXT NOT NULL, amount INTEGER NOT NULL,
+    currency TEXT NOT NULL, received TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL,
+    instalment INTEGER, refunded INTEGER NOT NULL, session TEXT
+);
+CREATE INDEX IF NOT EXISTS payments_by_invoice ON payments (invoice);
+CREATE TABLE IF NOT EXISTS reviews (id INTEGER PRIMARY KEY, event TEXT NOT NULL, details TEXT);
+CREATE TABLE IF NOT EXISTS outbox (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '', sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, next_attempt);
+"""
+
+
+class SqliteStore:
+    """Safe to share between threads and processes: every write is one transaction."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._db().executescript(SCHEMA)  # idempotent; runs in its own transaction
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # autocommit mode: transactions are opened explicitly by _tx
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # take the write lock now: no lost updates
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # --- the ledger --------------------------------------------------------
+
+    def put_invoices(self, invoices: Mapping[str, Mapping[str, Any]]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO invoices (number, entry) VALUES (?, ?) "
+                "ON CONFLICT (number) DO UPDATE SET entry = excluded.entry",
+                [(number, json.dumps(entry)) for number, entry in invoices.items()],
+            )
+
+    def invoice(self, number: str) -> dict[str, Any] | None:
+        sql = "SELECT entry FROM invoices WHERE number = ?"
+        row = self._db().execute(sql, (number,)).fetchone()
+        return None if row is None else json.loads(row["entry"])
+
+    # --- checkout sessions ---------------------------------------------------
+
+    def save_session(self, session: CheckoutSession) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sessions VALUES "
+                "(:id, :invoice, :client, :instalment, :amount, :currency, :url, "
+                ":expires_at, :status)",
+                asdict(session),
+            )
+
+    def session(self, session_id: str) -> CheckoutSession | None:
+        row = self._db().execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else CheckoutSession(**dict(row))
+
+    def open_session(
+        self, invoice: str, instalment: int | None, amount: int, now: float
+    ) -> CheckoutSession | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT * FROM sessions WHERE invoice = ? AND instalment IS ? AND amount = ? "
+                "AND status = 'open' AND expires_at > ? ORDER BY expires_at DESC LIMIT 1",
+                (invoice, instalment, amount, now + 60),  # a minute's margin to pay
+            )
+            .fetchone()
+        )
+        return None if row is None else CheckoutSession(**dict(row))
+
+    # --- events, payments, reviews -------------------------------------------
+
+    def apply(self, change: Change) -> bool:
+        with self._tx() as db:
+            seen = db.execute("INSERT OR IGNORE INTO events (id) VALUES (?)", (change.event_id,))
+            if seen.rowcount == 0:
+                return False
+            for payment in change.payments:
+                row = db.execute("SELECT * FROM payments WHERE id = ?", (payment.id,)).fetchone()
+                kept = merge(None if row is None else Payment(**dict(row)), payment)
+                db.execute(
+                    "INSERT OR REPLACE INTO payments VALUES (:id, :invoice, :client, :amount, "
+                    ":currency, :received, :method, :status, :instalment, :refunded, :session)",
+                    asdict(kept),
+                )
+            for item in change.outbox:
+                db.execute(
+                    "INSERT OR IGNORE INTO outbox (key, kind, payload, next_attempt) "
+                    "VALUES (?, ?, ?, ?)",
+                    (item.key, item.kind, json.dumps(item.payload), item.next_attempt),
+                )
+            for review in change.reviews:
+                db.execute(
+                    "INSERT INTO reviews (event, details) VALUES (?, ?)",
+                    (change.event_id, json.dumps(review)),
+                )
+            for session_id, status in change.sessions.items():
+                db.execute("UPDATE sessions SET status = ? WHERE id = ?", (status, session_id))
+        return True
+
+    def payments(self, invoice: str | None = None) -> list[Payment]:
+        sql, args = "SELECT * FROM payments", ()
+        if invoice is not None:
+            sql, args = sql + " WHERE invoice = ?", (invoice,)
+        return [Payment(**dict(row)) for row in self._db().execute(sql + " ORDER BY id", args)]
+
+    def reviews(self) -> list[dict[str, Any]]:
+        rows = self._db().execute("SELECT event, details FROM reviews ORDER BY id")
+        return [{"event": r["event"], **json.loads(r["details"])} for r in rows]
+
+    # --- the outbox ------------------------------------------------------------
+
+    def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        rows = self._db().execute(
+            "SELECT * FROM outbox WHERE sent = 0 AND next_attempt <= ? "
+            "ORDER BY next_attempt, key LIMIT ?",
+            (now, limit),
+        )
+        return [
+            OutboxItem(
+                key=r["key"],
+                kind=r["kind"],
+                payload=json.loads(r["payload"]),
+                attempts=r["attempts"],
+                next_attempt=r["next_attempt"],
+                last_error=r["last_error"],
+            )
+            for r in rows
+        ]
+
+    def done(self, key: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE outbox SET sent = 1, attempts = attempts + 1 WHERE key = ?", (key,))
+
+    def retry(self, key: str, error: str, next_attempt: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ? "
+                "WHERE key = ? AND sent = 0",
+                (error[:1000], next_attempt, key),
+            )
+
+    def pending(self) -> int:
+        return self._db().execute("SELECT COUNT(*) FROM outbox WHERE sent = 0").fetchone()[0]

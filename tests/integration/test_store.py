@@ -1,0 +1,116 @@
+"""The store contract: every implementation passes the same tests."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from functions.store import Change, CheckoutSession, OutboxItem, Payment, SqliteStore, Store
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    yield SqliteStore(tmp_path / "store.sqlite3")
+
+
+def paid(pi: str = "pi_1", status: str = "succeeded", refunded: int = 0) -> Payment:
+    return Payment(
+        id=pi,
+        invoice="INV-1",
+        client="acme",
+        amount=103000,
+        currency="USD",
+        received="2026-04-01",
+        method="card",
+        status=status,  # type: ignore[arg-type]
+        refunded=refunded,
+    )
+
+
+def receipt(pi: str = "pi_1") -> OutboxItem:
+    return OutboxItem(key=f"receipt:{pi}", kind="email", payload={"payment": pi})
+
+
+def test_ledger_round_trip(store: Store) -> None:
+    store.put_invoices({"INV-1": {"client": "acme", "amount_due": 5}, "INV-2": {"client": "b"}})
+    store.put_invoices({"INV-1": {"client": "acme", "amount_due": 0}})
+    assert store.invoice("INV-1") == {"client": "acme", "amount_due": 0}
+    assert store.invoice("INV-2") == {"client": "b"}
+    assert store.invoice("INV-3") is None
+
+
+def test_an_event_applies_once(store: Store) -> None:
+    change = Change("evt_1", payments=[paid()], outbox=[receipt()])
+    assert store.apply(change) is True
+    assert store.apply(change) is False
+    assert [p.id for p in store.payments()] == ["pi_1"]
+    assert [i.key for i in store.due(now=10**10)] == ["receipt:pi_1"]
+
+
+def test_one_payment_through_two_events_counts_once(store: Store) -> None:
+    assert store.apply(Change("evt_1", payments=[paid(status="pending")], outbox=[]))
+    assert store.apply(Change("evt_2", payments=[paid()], outbox=[receipt()]))
+    assert store.apply(Change("evt_3", payments=[paid(status="pending")], outbox=[receipt()]))
+    (payment,) = store.payments("INV-1")
+    assert payment.status == "succeeded"  # a late "pending" does not undo it
+    assert store.pending() == 1
+
+
+def test_refunds_only_grow_and_reviews_are_kept(store: Store) -> None:
+    store.apply(Change("evt_1", payments=[paid()]))
+    store.apply(Change("evt_2", payments=[paid(refunded=3000)]))
+    store.apply(Change("evt_3", payments=[paid(refunded=1000)], reviews=[{"why": "odd"}]))
+    assert store.payments()[0].refunded == 3000
+    assert store.reviews() == [{"event": "evt_3", "why": "odd"}]
+
+
+def test_open_session_is_reused_until_it_expires(store: Store) -> None:
+    session = CheckoutSession("cs_1", "INV-1", "acme", None, 103000, "USD", "https://x", 2000)
+    store.save_session(session)
+    assert store.open_session("INV-1", None, 103000, now=1000) == session
+    assert store.open_session("INV-1", None, 99, now=1000) is None  # another amount
+    assert store.open_session("INV-1", 2, 103000, now=1000) is None  # another instalment
+    assert store.open_session("INV-1", None, 103000, now=1990) is None  # about to expire
+    store.apply(Change("evt_x", sessions={"cs_1": "complete"}))
+    assert store.open_session("INV-1", None, 103000, now=1000) is None
+    assert store.session("cs_1").status == "complete"  # type: ignore[union-attr]
+
+
+def test_outbox_retries_later_and_finishes(store: Store) -> None:
+    store.apply(Change("evt_1", outbox=[receipt("pi_1"), receipt("pi_2")]))
+    store.retry("receipt:pi_1", "451 try later", next_attempt=500)
+    assert [i.key for i in store.due(now=100)] == ["receipt:pi_2"]
+    due = store.due(now=600)
+    assert {i.key for i in due} == {"receipt:pi_1", "receipt:pi_2"}
+    assert next(i for i in due if i.key == "receipt:pi_1").attempts == 1
+    store.done("receipt:pi_2")
+    assert [i.key for i in store.due(now=600)] == ["receipt:pi_1"]
+    assert store.pending() == 1
+
+
+def _apply_many(path: str, results: multiprocessing.Queue) -> None:
+    store = SqliteStore(path)
+    for n in range(50):
+        pi = f"pi_{n}"
+        results.put(store.apply(Change(f"evt_{n}", payments=[paid(pi)], outbox=[receipt(pi)])))
+
+
+def test_concurrent_processes_apply_each_event_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.sqlite3")
+    SqliteStore(path)
+    results: multiprocessing.Queue = multiprocessing.Queue()
+    workers = [
+        multiprocessing.get_context("fork").Process(target=_apply_many, args=(path, results))
+        for _ in range(4)
+    ]
+    for w in workers:
+        w.start()
+    outcomes = [results.get(timeout=30) for _ in range(4 * 50)]
+    for w in workers:
+        w.join(timeout=30)
+    assert outcomes.count(True) == 50
+    store = SqliteStore(path)
+    assert len(store.payments()) == 50 and store.pending() == 50
