@@ -1,0 +1,142 @@
+"""What a verified Stripe event means for the books, as a pure function.
+
+``plan`` turns one event, plus what the store already knows (the checkout
+session it belongs to, the payment it names), into a ``Change`` that the store
+applies atomically. No I/O here: the webhook route reads, calls ``plan`` and
+applies, so every rule below is testable with plain dictionaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from functions.store.base import Change, CheckoutSession, OutboxItem, Payment
+
+HANDLED = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+    "charge.dispute.created",
+}
+_METHODS = {"card": "card", "us_bank_account": "bank_debit", "sepa_debit": "bank_debit"}
+
+
+def plan(
+    event: Mapping[str, Any],
+    session: CheckoutSession | None,
+    existing: Payment | None,
+    received: str,
+) -> Change:
+    """The change one event makes; ``received`` is the event's day in the agency's zone."""
+    kind, obj = event["type"], event["data"]["object"]
+    event_id = event["id"]
+    if kind not in HANDLED:
+        return Change(event_id)  # recorded as seen, nothing else
+    if kind.startswith("checkout.session."):
+        return _session_event(event_id, kind, obj, session, received)
+    if kind == "charge.refunded":
+        return _refund(event_id, obj, existing)
+    return _dispute(event_id, obj, existing)
+
+
+def _session_event(
+    event_id: str,
+    kind: str,
+    obj: Mapping[str, Any],
+    session: CheckoutSession | None,
+    received: str,
+) -> Change:
+    if session is None:
+        return Change(event_id, reviews=[{"problem": "unknown checkout session", "id": obj["id"]}])
+    if kind == "checkout.session.expired":
+        return Change(event_id, sessions={session.id: "expired"})
+    amount, currency = obj.get("amount_total"), str(obj.get("currency", "")).upper()
+    if amount != session.amount or currency != session.currency.upper():
+        # never mark an invoice paid with money it was not asked for
+        return Change(
+            event_id,
+            reviews=[
+                {
+                    "problem": "amount or currency differs from the checkout session",
+                    "session": session.id,
+                    "invoice": session.invoice,
+                    "expected": [session.amount, session.currency],
+                    "received": [amount, currency],
+                }
+            ],
+        )
+    status = {
+        "checkout.session.async_payment_succeeded": "succeeded",
+        "checkout.session.async_payment_failed": "failed",
+    }.get(kind, "succeeded" if obj.get("payment_status") == "paid" else "pending")
+    payment = Payment(
+        id=obj["payment_intent"],
+        invoice=session.invoice,
+        client=session.client,
+        amount=session.amount,
+        currency=session.currency,
+        received=received,
+        method=_method(obj),
+        status=status,  # type: ignore[arg-type]
+        instalment=session.instalment,
+        session=session.id,
+    )
+    return Change(
+        event_id,
+        payments=[payment],
+        outbox=_follow_up(payment, event_id, receipt=status == "succeeded"),
+        sessions={session.id: "complete"},
+    )
+
+
+def _refund(event_id: str, charge: Mapping[str, Any], existing: Payment | None) -> Change:
+    if existing is None:
+        return Change(
+            event_id, reviews=[{"problem": "refund of an unknown payment", "charge": charge["id"]}]
+        )
+    refunded = replace(existing, refunded=int(charge["amount_refunded"]))
+    return Change(
+        event_id,
+        payments=[refunded],
+        outbox=[_publish(existing.client, event_id)],
+    )
+
+
+def _dispute(event_id: str, dispute: Mapping[str, Any], existing: Payment | None) -> Change:
+    details = {
+        "problem": "dispute opened",
+        "payment": dispute.get("payment_intent"),
+        "amount": dispute.get("amount"),
+        "invoice": existing.invoice if existing else None,
+    }
+    outbox = [_publish(existing.client, event_id)] if existing else []
+    return Change(event_id, reviews=[details], outbox=outbox)
+
+
+def _method(session: Mapping[str, Any]) -> str:
+    types = session.get("payment_method_types") or ["card"]
+    return _METHODS.get(types[0], "other")
+
+
+def _publish(client: str, event_id: str) -> OutboxItem:
+    return OutboxItem(
+        key=f"publish:{client}:{event_id}", kind="publish", payload={"client": client}
+    )
+
+
+def _follow_up(payment: Payment, event_id: str, *, receipt: bool) -> list[OutboxItem]:
+    items = [_publish(payment.client, event_id)]
+    if receipt:
+        # keyed on the payment, not the event: two events for one payment mail once
+        items.append(
+            OutboxItem(
+                key=f"receipt:{payment.id}",
+                kind="email",
+                payload={"template": "receipt", "payment": payment.id, "invoice": payment.invoice},
+            )
+        )
+    return items
