@@ -1,0 +1,570 @@
+"""The AWS store: one DynamoDB table (single-table design), one transaction per event.
+
+Item layout (``pk`` / ``sk``, both strings):
+
+====================  ==========================  ==============================================
+pk                    sk                          what
+====================  ==========================  ==============================================
+``INV#<number>``      ``LEDGER``                  the invoice's ledger entry (``entry``: JSON)
+``SESSION#<id>``      ``SESSION``                 a checkout session, read by id
+``INV#<number>``      ``SESSION#<id>``            the same session, to find an invoice's open ones
+``EVENT#<id>``        ``EVENT``                   a webhook event seen (exactly once)
+``PAYMENTS``          ``PAY#<id>``                a payment (with ``version``), and all payments
+``INV#<number>``      ``PAY#<id>``                the same payment, listed by invoice
+``REVIEW``            ``<ns>#<event>#<n>``        something for a human (``details``: JSON);
+                                                  ``<ns>`` (time in ns) keeps insertion order
+``OUTBOX#<key>``      ``OUTBOX``                  slow work; while unsent also ``gsi1pk`` =
+                                                  ``OUTBOX#PENDING`` and ``gsi1sk`` =
+                                                  ``<next_attempt:020.6f>#<key>``
+====================  ==========================  ==============================================
+
+The GSI ``due`` (``gsi1pk``, ``gsi1sk``) finds the outbox's due items (and, later, reminders
+by date). No request path scans the table. Money and counts are numbers (N), payloads JSON
+strings. Both copies of a session or a payment are always written in the same transaction.
+
+``apply`` is optimistic: it reads the event, the payments, the outbox keys and the sessions
+a change names (one consistent BatchGetItem), then writes everything in ONE
+TransactWriteItems whose conditions say that nothing it read has changed meanwhile: the event
+is new, each payment still has the version read, each new outbox key is still new. A failed
+event condition is a duplicate (False); any other conflict re-reads and tries again.
+
+boto3 is imported lazily, so importing this module costs nothing where it is not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from functions.store.base import (
+    Change,
+    CheckoutSession,
+    OutboxItem,
+    Payment,
+    SessionStatus,
+    merge,
+)
+
+DUE_INDEX = "due"
+OUTBOX_PENDING = "OUTBOX#PENDING"
+ALL_PAYMENTS = "PAYMENTS"
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+APPLY_ATTEMPTS = 12
+# what cancels an apply that reading again and retrying can fix ("None": that item was fine)
+RETRYABLE_REASONS = frozenset(
+    {
+        "None",
+        None,
+        "ConditionalCheckFailed",
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+    }
+)
+
+Key = tuple[str, str]
+
+
+def create_table(
+    client: Any, table_name: str, *, region: str = "us-east-1", endpoint_url: str | None = None
+) -> None:
+    """Create the store's table (on demand, with the ``due`` index) and wait until it is ACTIVE.
+
+    Idempotent: a table that already exists is left alone. ``client`` may be None, then one is
+    made for ``region`` (and ``endpoint_url``).
+    """
+    if client is None:
+        client = _client(region, endpoint_url)
+    # a table that exists (or is being made) is waited for below
+    with contextlib.suppress(client.exceptions.ResourceInUseException):
+        client.create_table(
+            TableName=table_name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": DUE_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    client.get_waiter("table_exists").wait(
+        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+
+
+def _client(region: str, endpoint_url: str | None) -> Any:
+    import boto3  # lazily: ~150 ms that the SQLite path never pays
+
+    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
+
+
+class TransactionRetriesExhausted(RuntimeError):
+    """``apply`` kept conflicting with concurrent writers; the event was NOT applied."""
+
+
+class DynamoStore:
+    """Safe to share between threads (boto3 clients are) and to run in many processes."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: Any = None,
+        *,
+        region: str = "us-east-1",
+        endpoint_url: str | None = None,
+    ) -> None:
+        self.table = table_name
+        self.client = client if client is not None else _client(region, endpoint_url)
+        self._ClientError = self.client.exceptions.ClientError
+
+    # --- the ledger --------------------------------------------------------
+
+    def put_invoices(self, invoices: Mapping[str, Mapping[str, Any]]) -> None:
+        requests = [
+            {"PutRequest": {"Item": {**_key(f"INV#{number}", "LEDGER"), "entry": _s(entry)}}}
+            for number, entry in invoices.items()
+        ]
+        for start in range(0, len(requests), 25):
+            pending: dict[str, list[dict[str, Any]]] = {self.table: requests[start : start + 25]}
+            for attempt in range(20):
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                _backoff(attempt)
+            else:
+                raise RuntimeError("DynamoDB kept some invoices unprocessed")
+
+    def invoice(self, number: str) -> dict[str, Any] | None:
+        item = self._get(f"INV#{number}", "LEDGER")
+        return None if item is None else json.loads(item["entry"]["S"])
+
+    # --- checkout sessions ---------------------------------------------------
+
+    def save_session(self, session: CheckoutSession) -> None:
+        old = self._get(f"SESSION#{session.id}", "SESSION")
+        ops = [
+            self._put(_session_item(session, f"SESSION#{session.id}", "SESSION")),
+            self._put(_session_item(session, f"INV#{session.invoice}", f"SESSION#{session.id}")),
+        ]
+        if old is not None and old["invoice"]["S"] != session.invoice:
+            # re-saved under another invoice: its old copy must not be found there
+            old_copy = _key(f"INV#{old['invoice']['S']}", f"SESSION#{session.id}")
+            ops.append({"Delete": {"TableName": self.table, "Key": old_copy}})
+        self.client.transact_write_items(TransactItems=ops)
+
+    def session(self, session_id: str) -> CheckoutSession | None:
+        item = self._get(f"SESSION#{session_id}", "SESSION")
+        return None if item is None else _session(item)
+
+    def open_session(
+        self, invoice: str, instalment: int | None, amount: int, now: float
+    ) -> CheckoutSession | None:
+        values: dict[str, Any] = {
+            ":pk": {"S": f"INV#{invoice}"},
+            ":prefix": {"S": "SESSION#"},
+            ":open": {"S": "open"},
+            ":amount": _n(amount),
+            ":after": _n(now + 60),  # a minute's margin to pay
+        }
+        condition = "#status = :open AND amount = :amount AND expires_at > :after AND "
+        if instalment is None:
+            condition += "attribute_not_exists(instalment)"
+        else:
+            condition += "instalment = :instalment"
+            values[":instalment"] = _n(instalment)
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            FilterExpression=condition,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+            ConsistentRead=True,
+        )
+        sessions = [_session(item) for item in items]
+        return max(sessions, key=lambda s: s.expires_at, default=None)
+
+    # --- events, payments, reviews -------------------------------------------
+
+    def apply(self, change: Change) -> bool:
+        outbox: dict[str, OutboxItem] = {}
+        for item in change.outbox:
+            outbox.setdefault(item.key, item)  # the first enqueue wins, as in SQLite
+        payment_ids = list(dict.fromkeys(p.id for p in change.payments))
+        event = (f"EVENT#{change.event_id}", "EVENT")
+        for attempt in range(APPLY_ATTEMPTS):
+            payment_keys = {pid: (ALL_PAYMENTS, f"PAY#{pid}") for pid in payment_ids}
+            outbox_keys = {key: (f"OUTBOX#{key}", "OUTBOX") for key in outbox}
+            session_keys = {sid: (f"SESSION#{sid}", "SESSION") for sid in change.sessions}
+            found = self._batch_get(
+                [event, *payment_keys.values(), *outbox_keys.values(), *session_keys.values()]
+            )
+            if event in found:
+                return False  # seen before: nothing to do (and no write spent on it)
+
+            ops: list[dict[str, Any]] = [
+                self._put({**_key(*event), "at": _n(int(time.time()))}, new=True)
+            ]
+            for pid in payment_ids:
+                ops += self._payment_ops(found.get(payment_keys[pid]), change, pid)
+            for key, item in outbox.items():
+                if outbox_keys[key] not in found:  # enqueued before: left as it is
+                    ops.append(self._put(_outbox_item(item), new=True))
+            stamp = time.time_ns()
+            for n, review in enumerate(change.reviews):
+                sk = f"{stamp:020d}#{change.event_id}#{n:04d}"
+                row = {**_key("REVIEW", sk), "event": {"S": change.event_id}, "details": _s(review)}
+                ops.append(self._put(row, new=True))
+            for sid, status in change.sessions.items():
+                current = found.get(session_keys[sid])
+                if current is not None:  # an unknown session is ignored, as in SQLite
+                    ops += self._session_status_ops(sid, current["invoice"]["S"], status)
+            if len(ops) > MAX_TRANSACTION_ITEMS:
+                raise ValueError(f"a change of {len(ops)} writes exceeds one DynamoDB transaction")
+
+            try:
+                self.client.transact_write_items(
+                    TransactItems=ops, ClientRequestToken=uuid.uuid4().hex
+                )
+                return True
+            except self._ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False  # another delivery of this event got there first
+                if set(reasons) - RETRYABLE_REASONS:
+                    raise
+            _backoff(attempt)  # a payment, outbox item or session changed since read: again
+        raise TransactionRetriesExhausted(f"event {change.event_id} kept conflicting")
+
+    def _payment_ops(
+        self, current: dict[str, Any] | None, change: Change, pid: str
+    ) -> list[dict[str, Any]]:
+        old = None if current is None else _payment(current)
+        kept = old
+        for payment in change.payments:
+            if payment.id == pid:
+                kept = merge(kept, payment)
+        assert kept is not None
+        version = 0 if current is None else int(current["version"]["N"])
+        canonical = {**_payment_item(kept, ALL_PAYMENTS, f"PAY#{pid}"), "version": _n(version + 1)}
+        put: dict[str, Any] = {"TableName": self.table, "Item": canonical}
+        if current is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :version"
+            put["ExpressionAttributeValues"] = {":version": _n(version)}
+        copy = _payment_item(kept, f"INV#{kept.invoice}", f"PAY#{pid}")
+        return [{"Put": put}, self._put(copy)]
+
+    def _session_status_ops(
+        self, sid: str, invoice: str, status: SessionStatus
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _key(pk, sk),
+                    "UpdateExpression": "SET #status = :status",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":status": {"S": status}},
+                }
+            }
+            for pk, sk in ((f"SESSION#{sid}", "SESSION"), (f"INV#{invoice}", f"SESSION#{sid}"))
+        ]
+
+    def payments(self, invoice: str | None = None) -> list[Payment]:
+        pk = ALL_PAYMENTS if invoice is None else f"INV#{invoice}"
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": "PAY#"}},
+            ConsistentRead=True,
+        )
+        return sorted((_payment(item) for item in items), key=lambda p: p.id)
+
+    def reviews(self) -> list[dict[str, Any]]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "REVIEW"}},
+            ConsistentRead=True,
+        )
+        return [{"event": i["event"]["S"], **json.loads(i["details"]["S"])} for i in items]
+
+    # --- the outbox ------------------------------------------------------------
+
+    def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        """The unsent items whose time has come, by next attempt then key.
+
+        The index is eventually consistent and rounds times to the microsecond, so what it
+        offers is re-read with a consistent read and checked: an item just marked done is not
+        handed out again.
+        """
+        if limit <= 0:
+            return []
+        # '$' sorts right after '#': every "<time>#<key>" with time <= now, whatever the key
+        bound = f"{_sort_time(now)}$"
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "gsi1pk = :pending AND gsi1sk < :bound",
+            "ExpressionAttributeValues": {
+                ":pending": {"S": OUTBOX_PENDING},
+                ":bound": {"S": bound},
+            },
+            "ProjectionExpression": "pk, sk",
+        }
+        result: list[OutboxItem] = []
+        while len(result) < limit:
+            response = self.client.query(**request, Limit=limit - len(result))
+            keys = [(i["pk"]["S"], i["sk"]["S"]) for i in response.get("Items", [])]
+            found = self._batch_get(keys)
+            for key in keys:
+                item = found.get(key)
+                if item is not None and item["sent"]["N"] == "0":
+                    outbox_item = _outbox(item)
+                    if outbox_item.next_attempt <= now:
+                        result.append(outbox_item)
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return sorted(result, key=lambda i: (i.next_attempt, i.key))[:limit]
+
+    def done(self, key: str) -> None:
+        self._update_outbox(
+            key,
+            "SET sent = :one, attempts = attempts + :one REMOVE gsi1pk, gsi1sk",
+            "attribute_exists(pk)",
+            {":one": _n(1)},
+        )
+
+    def retry(self, key: str, error: str, next_attempt: float) -> None:
+        self._update_outbox(
+            key,
+            "SET attempts = attempts + :one, last_error = :error, next_attempt = :next, "
+            "gsi1sk = :sort",
+            "attribute_exists(pk) AND sent = :zero",
+            {
+                ":one": _n(1),
+                ":zero": _n(0),
+                ":error": {"S": error[:1000]},
+                ":next": _n(next_attempt),
+                ":sort": {"S": f"{_sort_time(next_attempt)}#{key}"},
+            },
+        )
+
+    def _update_outbox(self, key: str, update: str, condition: str, values: dict[str, Any]) -> None:
+        # unknown (or, for retry, already sent): nothing to do, as in SQLite
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(f"OUTBOX#{key}", "OUTBOX"),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+
+    def pending(self) -> int:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "gsi1pk = :pending",
+            "ExpressionAttributeValues": {":pending": {"S": OUTBOX_PENDING}},
+            "Select": "COUNT",
+        }
+        count = 0
+        while True:
+            response = self.client.query(**request)
+            count += response["Count"]
+            if "LastEvaluatedKey" not in response:
+                return count
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # --- plumbing ----------------------------------------------------------------
+
+    def _put(self, item: dict[str, Any], *, new: bool = False) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table, "Item": item}
+        if new:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        return {"Put": put}
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.table, Key=_key(pk, sk), ConsistentRead=True)
+        return response.get("Item")
+
+    def _batch_get(self, keys: Iterable[Key]) -> dict[Key, dict[str, Any]]:
+        """Consistent reads of many items; the ones that exist, by (pk, sk)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[Key, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 100):
+            pending: dict[str, Any] = {
+                self.table: {
+                    "Keys": [_key(pk, sk) for pk, sk in wanted[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(20):
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    found[(item["pk"]["S"], item["sk"]["S"])] = item
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                _backoff(attempt)
+            else:
+                raise RuntimeError("DynamoDB kept some keys unprocessed")
+        return found
+
+    def _query(self, **request: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(TableName=self.table, **request)
+            items += response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+# --- marshalling ---------------------------------------------------------------------
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _s(value: Any) -> dict[str, str]:
+    """A JSON string attribute: payloads never become DynamoDB floats."""
+    return {"S": json.dumps(value)}
+
+
+def _n(value: float) -> dict[str, str]:
+    if isinstance(value, int):
+        return {"N": str(value)}
+    return {"N": format(Decimal(repr(float(value))), "f")}
+
+
+def _sort_time(t: float) -> str:
+    """A time as an index sort key: fixed width, so strings sort like the numbers (t >= 0)."""
+    return f"{max(t, 0.0):020.6f}"
+
+
+def _put_optional(item: dict[str, Any], name: str, attribute: dict[str, Any] | None) -> None:
+    if attribute is not None:
+        item[name] = attribute
+
+
+def _session_item(session: CheckoutSession, pk: str, sk: str) -> dict[str, Any]:
+    item = {
+        **_key(pk, sk),
+        "id": {"S": session.id},
+        "invoice": {"S": session.invoice},
+        "client": {"S": session.client},
+        "amount": _n(session.amount),
+        "currency": {"S": session.currency},
+        "url": {"S": session.url},
+        "expires_at": _n(session.expires_at),
+        "status": {"S": session.status},
+    }
+    _put_optional(
+        item, "instalment", None if session.instalment is None else _n(session.instalment)
+    )
+    return item
+
+
+def _session(item: dict[str, Any]) -> CheckoutSession:
+    return CheckoutSession(
+        id=item["id"]["S"],
+        invoice=item["invoice"]["S"],
+        client=item["client"]["S"],
+        instalment=int(item["instalment"]["N"]) if "instalment" in item else None,
+        amount=int(item["amount"]["N"]),
+        currency=item["currency"]["S"],
+        url=item["url"]["S"],
+        expires_at=int(item["expires_at"]["N"]),
+        status=item["status"]["S"],
+    )
+
+
+def _payment_item(payment: Payment, pk: str, sk: str) -> dict[str, Any]:
+    item = {
+        **_key(pk, sk),
+        "id": {"S": payment.id},
+        "invoice": {"S": payment.invoice},
+        "client": {"S": payment.client},
+        "amount": _n(payment.amount),
+        "currency": {"S": payment.currency},
+        "received": {"S": payment.received},
+        "method": {"S": payment.method},
+        "status": {"S": payment.status},
+        "refunded": _n(payment.refunded),
+    }
+    _put_optional(
+        item, "instalment", None if payment.instalment is None else _n(payment.instalment)
+    )
+    _put_optional(item, "session", None if payment.session is None else {"S": payment.session})
+    return item
+
+
+def _payment(item: dict[str, Any]) -> Payment:
+    return Payment(
+        id=item["id"]["S"],
+        invoice=item["invoice"]["S"],
+        client=item["client"]["S"],
+        amount=int(item["amount"]["N"]),
+        currency=item["currency"]["S"],
+        received=item["received"]["S"],
+        method=item["method"]["S"],
+        status=item["status"]["S"],
+        instalment=int(item["instalment"]["N"]) if "instalment" in item else None,
+        refunded=int(item["refunded"]["N"]),
+        session=item["session"]["S"] if "session" in item else None,
+    )
+
+
+def _outbox_item(item: OutboxItem) -> dict[str, Any]:
+    # as SQLite's INSERT: a new item starts with no attempts and no error
+    return {
+        **_key(f"OUTBOX#{item.key}", "OUTBOX"),
+        "key": {"S": item.key},
+        "kind": {"S": item.kind},
+        "payload": _s(dict(item.payload)),
+        "attempts": _n(0),
+        "next_attempt": _n(item.next_attempt),
+        "last_error": {"S": ""},
+        "sent": _n(0),
+        "gsi1pk": {"S": OUTBOX_PENDING},
+        "gsi1sk": {"S": f"{_sort_time(item.next_attempt)}#{item.key}"},
+    }
+
+
+def _outbox(item: dict[str, Any]) -> OutboxItem:
+    return OutboxItem(
+        key=item["key"]["S"],
+        kind=item["kind"]["S"],
+        payload=json.loads(item["payload"]["S"]),
+        attempts=int(item["attempts"]["N"]),
+        next_attempt=float(item["next_attempt"]["N"]),
+        last_error=item["last_error"]["S"],
+    )
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
