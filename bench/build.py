@@ -13,8 +13,8 @@ times three builds into ``<workdir>/site`` through the public API
    one client should be re-rendered. The invoice is restored afterwards, so
    the content folder stays what the stamp says it is.
 
-Prints the machine, a table of the results and the targets from
-/work/shared/PERFORMANCE.md (full ≤ 15 s for 10,000 × 10; incremental ≤ 1 s).
+Prints the machine, a table of the results and the performance targets
+(full ≤ 15 s for 10,000 × 10; incremental ≤ 1 s).
 """
 
 from __future__ import annotations

@@ -1,0 +1,624 @@
+"""The in-memory Stripe account: objects, business rules, events. One lock guards it all."""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import objects
+from .cards import TEST_CARDS, card_problem
+from .currency import format_amount
+from .errors import StripeError, invalid, no_such
+from .params import as_int, as_list, as_str, check_known, clean_metadata
+from .sessions import SessionRecord, bank_debit_type, build_session
+
+REFUND_PARAMS = frozenset({
+    "amount", "charge", "currency", "customer", "expand", "instructions_email", "metadata",
+    "origin", "payment_intent", "reason", "refund_application_fee", "reverse_transfer",
+})  # fmt: skip
+REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Who caused an event: an API request (with its id and idempotency key) or nobody."""
+
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+
+AUTOMATIC = RequestInfo()
+
+
+@dataclass
+class PayResult:
+    """What the hosted page should do after a payment attempt."""
+
+    outcome: str  # "redirect" | "complete" | "declined" | "closed" | "missing"
+    status: int = 200
+    redirect_url: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class IdempotentResponse:
+    method: str
+    path: str
+    params: dict[str, Any]
+    status: int
+    body: bytes
+
+
+@dataclass
+class _Collections:
+    sessions: dict[str, SessionRecord] = field(default_factory=dict)
+    payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    events_by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[str, IdempotentResponse] = field(default_factory=dict)
+
+
+class Store:
+    """All objects of one local Stripe account.
+
+    ``on_event`` receives each new event (under the lock, in creation order);
+    ``pending_webhooks`` says how many endpoints will be sent it.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        async_payment_delay: float = 2.0,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        pending_webhooks: Callable[[], int] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.base_url = base_url
+        self.async_payment_delay = async_payment_delay
+        self._on_event = on_event
+        self._pending_webhooks = pending_webhooks or (lambda: 0)
+        self._offset = 0.0
+        self._data = _Collections()
+        self._timers: list[threading.Timer] = []
+        self._closed = False
+
+    # -- clock and lifecycle ------------------------------------------------------------------
+
+    def now(self) -> int:
+        return int(time.time() + self._offset)
+
+    def advance_time(self, seconds: float) -> None:
+        """Move this account's clock forward (expires sessions whose time has come)."""
+        with self.lock:
+            self._offset += seconds
+            self._expire_due()
+
+    def close(self) -> None:
+        with self.lock:
+            self._closed = True
+            for timer in self._timers:
+                timer.cancel()
+            self._timers.clear()
+
+    def reset(self) -> None:
+        """Forget every object, event and idempotency key (pending settlements are dropped)."""
+        with self.lock:
+            for timer in self._timers:
+                timer.cancel()
+            self._timers.clear()
+            self._data = _Collections()
+            self._offset = 0.0
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(self._data.events)
+
+    def mark_delivered(self, event_id: str) -> None:
+        with self.lock:
+            event = self._data.events_by_id.get(event_id)
+            if event is not None:
+                event["pending_webhooks"] = 0
+
+    # -- idempotency --------------------------------------------------------------------------
+
+    def idempotent_lookup(
+        self, key: str, method: str, path: str, params: dict[str, Any]
+    ) -> IdempotentResponse | None:
+        if len(key) > 255:
+            raise invalid("Idempotency-Key", "Idempotency keys can be up to 255 characters long.")
+        saved = self._data.idempotency.get(key)
+        if saved is None:
+            return None
+        if (saved.method, saved.path, saved.params) != (method, path, params):
+            raise StripeError(
+                "Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{key}' if you meant to "
+                "execute a different request.",
+                type="idempotency_error",
+            )
+        return saved
+
+    def idempotent_save(
+        self, key: str, method: str, path: str, params: dict[str, Any], status: int, body: bytes
+    ) -> None:
+        self._data.idempotency[key] = IdempotentResponse(
+            method, path, copy.deepcopy(params), status, body
+        )
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _emit(self, event_type: str, obj: dict[str, Any], req: RequestInfo) -> dict[str, Any]:
+        event = objects.event(
+            created=self.now(),
+            event_type=event_type,
+            data_object=copy.deepcopy(obj),
+            pending_webhooks=self._pending_webhooks(),
+            request_id=req.request_id,
+            idempotency_key=req.idempotency_key,
+        )
+        self._data.events.append(event)
+        self._data.events_by_id[event["id"]] = event
+        if self._on_event is not None:
+            self._on_event(copy.deepcopy(event))
+        return event
+
+    def retrieve_event(self, event_id: str) -> dict[str, Any]:
+        with self.lock:
+            event = self._data.events_by_id.get(event_id)
+            if event is None:
+                raise no_such("event", event_id)
+            return copy.deepcopy(event)
+
+    def list_events(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            items = list(reversed(self._data.events))
+            wanted = set(as_list(params.get("types"), "types"))
+            if params.get("type"):
+                wanted.add(str(params["type"]))
+            if wanted:
+                items = [e for e in items if _type_matches(e["type"], wanted)]
+            return self._paginate(items, params, "/v1/events")
+
+    # -- lookups and expansion ----------------------------------------------------------------
+
+    def _lookup(self, object_id: str) -> dict[str, Any] | None:
+        data = self._data
+        if object_id.startswith("cs_"):
+            record = data.sessions.get(object_id)
+            return record.obj if record else None
+        table: dict[str, dict[str, dict[str, Any]]] = {
+            "pi_": data.payment_intents,
+            "ch_": data.charges,
+            "re_": data.refunds,
+            "dp_": data.disputes,
+        }
+        for prefix, objs in table.items():
+            if object_id.startswith(prefix):
+                return objs.get(object_id)
+        return None
+
+    def _render(self, obj: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        result = copy.deepcopy(obj)
+        for path in as_list(params.get("expand"), "expand"):
+            self._expand(result, str(path).split("."), str(path))
+        return result
+
+    def _expand(self, obj: dict[str, Any], parts: list[str], full: str) -> None:
+        head, rest = parts[0], parts[1:]
+        if obj.get("object") == "list" and head == "data" and rest:
+            for item in obj["data"]:
+                self._expand(item, rest, full)
+            return
+        if obj.get("object") == "checkout.session" and head == "line_items":
+            obj["line_items"] = self._line_items_list(obj["id"], {})
+            return
+        value = obj.get(head)
+        if head in obj and value is None:
+            return
+        if head not in obj or not isinstance(value, str | dict):
+            raise StripeError(f"This property cannot be expanded ({full}).", param="expand")
+        if isinstance(value, str):
+            target = self._lookup(value)
+            if target is None:
+                raise StripeError(f"This property cannot be expanded ({full}).", param="expand")
+            value = copy.deepcopy(target)
+            obj[head] = value
+        if rest:
+            self._expand(value, rest, full)
+
+    def _paginate(
+        self, items: list[dict[str, Any]], params: Mapping[str, Any], url: str
+    ) -> dict[str, Any]:
+        limit = as_int(params.get("limit"), "limit")
+        limit = 10 if limit is None else limit
+        if not 1 <= limit <= 100:
+            raise invalid("limit", "This value must be between 1 and 100 (inclusive).")
+        ids = [item["id"] for item in items]
+        starting_after = as_str(params.get("starting_after"), "starting_after")
+        ending_before = as_str(params.get("ending_before"), "ending_before")
+        if starting_after:
+            if starting_after not in ids:
+                raise no_such("object", starting_after, "starting_after")
+            items = items[ids.index(starting_after) + 1 :]
+            page = items[:limit]
+        elif ending_before:
+            if ending_before not in ids:
+                raise no_such("object", ending_before, "ending_before")
+            items = items[: ids.index(ending_before)]
+            page = items[-limit:]
+        else:
+            page = items[:limit]
+        data = self._render(objects.list_object(page, url, len(items) > limit), params)
+        return data
+
+    # -- checkout sessions --------------------------------------------------------------------
+
+    def _expire_due(self) -> None:
+        now = self.now()
+        for record in self._data.sessions.values():
+            session = record.obj
+            if session["status"] == "open" and session["expires_at"] <= now:
+                self._expire(record, AUTOMATIC)
+
+    def _expire(self, record: SessionRecord, req: RequestInfo) -> None:
+        record.obj.update(status="expired", url=None)
+        self._emit("checkout.session.expired", record.obj, req)
+
+    def _session(self, session_id: str) -> SessionRecord:
+        self._expire_due()
+        record = self._data.sessions.get(session_id)
+        if record is None:
+            raise no_such("checkout.session", session_id, "session")
+        return record
+
+    def create_checkout_session(self, params: dict[str, Any], req: RequestInfo) -> dict[str, Any]:
+        with self.lock:
+            self._expire_due()
+            record = build_session(params, self.now(), self.base_url)
+            self._data.sessions[record.obj["id"]] = record
+            return self._render(record.obj, params)
+
+    def retrieve_checkout_session(
+        self, session_id: str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        with self.lock:
+            return self._render(self._session(session_id).obj, params or {})
+
+    def list_checkout_sessions(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self._expire_due()
+            items = [record.obj for record in reversed(self._data.sessions.values())]
+            for key in ("payment_intent", "status", "client_reference_id"):
+                wanted = params.get(key)
+                if wanted:
+                    items = [s for s in items if s[key] == wanted]
+            return self._paginate(items, params, "/v1/checkout/sessions")
+
+    def _line_items_list(self, session_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        record = self._session(session_id)
+        return self._paginate(
+            copy.deepcopy(record.line_items),
+            params,
+            f"/v1/checkout/sessions/{session_id}/line_items",
+        )
+
+    def list_line_items(self, session_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self._line_items_list(session_id, params)
+
+    def expire_checkout_session(
+        self, session_id: str, params: Mapping[str, Any], req: RequestInfo
+    ) -> dict[str, Any]:
+        with self.lock:
+            record = self._session(session_id)
+            if record.obj["status"] != "open":
+                raise StripeError(
+                    'Only Checkout Sessions with a status in ["open"] can be expired. This '
+                    f"Checkout Session has a status of {record.obj['status']}.",
+                    param="session",
+                )
+            self._expire(record, req)
+            return self._render(record.obj, params)
+
+    def session_view(self, session_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """A session and its line items, for the hosted page (None if unknown)."""
+        with self.lock:
+            self._expire_due()
+            record = self._data.sessions.get(session_id)
+            if record is None:
+                return None
+            return copy.deepcopy(record.obj), copy.deepcopy(record.line_items)
+
+    # -- paying on the hosted page ------------------------------------------------------------
+
+    def pay(self, session_id: str, method: str, card_number: str = "") -> PayResult:
+        """Pay a session as the hosted page would: ``method`` is card, bank_ok or bank_fail."""
+        with self.lock:
+            self._expire_due()
+            record = self._data.sessions.get(session_id)
+            if record is None:
+                return PayResult("missing", status=404, message="No such checkout session.")
+            session = record.obj
+            if session["status"] != "open":
+                return PayResult("closed", status=409)
+            if method == "card":
+                if "card" not in session["payment_method_types"]:
+                    return PayResult("declined", 400, message="Cards are not accepted here.")
+                number = re.sub(r"[\s-]", "", card_number)
+                problem = card_problem(number)
+                if problem is not None:
+                    return PayResult("declined", 402, message=problem)
+                brand = TEST_CARDS[number][0]
+                details = objects.card_details(brand, number[-4:], time.gmtime().tm_year + 3)
+                self._start_payment(record, details, "succeeded")
+                session.update(payment_status="paid")
+            elif method in ("bank_ok", "bank_fail"):
+                bank_type = bank_debit_type(session["currency"])
+                if bank_type not in session["payment_method_types"]:
+                    return PayResult("declined", 400, message="Bank debits are not accepted here.")
+                intent = self._start_payment(record, objects.bank_details(bank_type), "processing")
+                self._schedule_settlement(intent["id"], method == "bank_ok")
+            else:
+                return PayResult("declined", 400, message="Choose a way to pay.")
+            self._emit("checkout.session.completed", session, AUTOMATIC)
+            success_url = session["success_url"]
+            if not success_url:
+                return PayResult("complete")
+            return PayResult(
+                "redirect",
+                status=303,
+                redirect_url=success_url.replace("{CHECKOUT_SESSION_ID}", session_id),
+            )
+
+    def _start_payment(
+        self, record: SessionRecord, details: dict[str, Any], status: str
+    ) -> dict[str, Any]:
+        session = record.obj
+        now = self.now()
+        pi_data = record.payment_intent_data
+        payment_method = objects.new_id("pm")
+        receipt_email = pi_data["receipt_email"]
+        intent = objects.payment_intent(
+            created=now,
+            amount=session["amount_total"],
+            currency=session["currency"],
+            status=status,
+            payment_method=payment_method,
+            payment_method_type=details["type"],
+            metadata=dict(pi_data["metadata"]),
+            description=pi_data["description"],
+            receipt_email=receipt_email,
+            payment_method_configuration=session["payment_method_configuration_details"]["id"],
+        )
+        the_charge = objects.charge(
+            created=now,
+            amount=session["amount_total"],
+            currency=session["currency"],
+            status="succeeded" if status == "succeeded" else "pending",
+            payment_intent_id=intent["id"],
+            payment_method=payment_method,
+            payment_method_details=details,
+            metadata=dict(pi_data["metadata"]),
+            description=pi_data["description"],
+            email=session["customer_email"],
+            receipt_email=receipt_email,
+        )
+        intent["latest_charge"] = the_charge["id"]
+        self._data.payment_intents[intent["id"]] = intent
+        self._data.charges[the_charge["id"]] = the_charge
+        session.update(
+            status="complete",
+            url=None,
+            payment_intent=intent["id"],
+            customer_details=objects.customer_details(session["customer_email"]),
+            collected_information={
+                "business_name": None,
+                "individual_name": None,
+                "shipping_details": None,
+            },
+        )
+        return intent
+
+    def _schedule_settlement(self, intent_id: str, succeed: bool) -> None:
+        self._timers = [t for t in self._timers if t.is_alive()]
+        timer = threading.Timer(self.async_payment_delay, self._settle, (intent_id, succeed))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _settle(self, intent_id: str, succeed: bool) -> None:
+        with self.lock:
+            intent = self._data.payment_intents.get(intent_id)
+            if self._closed or intent is None or intent["status"] != "processing":
+                return
+            the_charge = self._data.charges[intent["latest_charge"]]
+            record = next(
+                (r for r in self._data.sessions.values() if r.obj["payment_intent"] == intent_id),
+                None,
+            )
+            if succeed:
+                intent.update(status="succeeded", amount_received=intent["amount"])
+                the_charge.update(
+                    status="succeeded", paid=True, balance_transaction=objects.new_id("txn")
+                )
+                event_type = "checkout.session.async_payment_succeeded"
+                if record is not None:
+                    record.obj["payment_status"] = "paid"
+            else:
+                message = "The customer's account has insufficient funds to cover this payment."
+                intent.update(
+                    status="requires_payment_method",
+                    last_payment_error={
+                        "type": "invalid_request_error",
+                        "code": "insufficient_funds",
+                        "decline_code": None,
+                        "message": message,
+                        "payment_method": {
+                            "id": intent["payment_method"],
+                            "object": "payment_method",
+                        },
+                    },
+                )
+                the_charge.update(
+                    status="failed",
+                    paid=False,
+                    failure_code="insufficient_funds",
+                    failure_message=message,
+                    outcome={
+                        **the_charge["outcome"],
+                        "network_status": "declined_by_network",
+                        "reason": "insufficient_funds",
+                        "seller_message": "The bank returned the payment.",
+                        "type": "issuer_declined",
+                    },
+                )
+                event_type = "checkout.session.async_payment_failed"
+            if record is not None:
+                self._emit(event_type, record.obj, AUTOMATIC)
+
+    # -- payment intents, charges, refunds, disputes ------------------------------------------
+
+    def _get(self, kind: str, table: dict[str, dict[str, Any]], object_id: str) -> dict[str, Any]:
+        obj = table.get(object_id)
+        if obj is None:
+            raise no_such(kind, object_id)
+        return obj
+
+    def retrieve_payment_intent(self, intent_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self._render(
+                self._get("payment_intent", self._data.payment_intents, intent_id), params
+            )
+
+    def retrieve_charge(self, charge_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self._render(self._get("charge", self._data.charges, charge_id), params)
+
+    def retrieve_refund(self, refund_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self._render(self._get("refund", self._data.refunds, refund_id), params)
+
+    def retrieve_dispute(self, dispute_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self._render(self._get("dispute", self._data.disputes, dispute_id), params)
+
+    def _charge_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        charge_id = as_str(params.get("charge"), "charge")
+        intent_id = as_str(params.get("payment_intent"), "payment_intent")
+        if charge_id:
+            return self._get("charge", self._data.charges, charge_id)
+        if not intent_id:
+            raise StripeError(
+                "One of the following params should be provided for this request: "
+                "payment_intent or charge.",
+                code="parameter_missing",
+            )
+        intent = self._data.payment_intents.get(intent_id)
+        if intent is None:
+            raise no_such("payment_intent", intent_id, "payment_intent")
+        if intent["latest_charge"] is None:
+            raise StripeError(
+                f"PaymentIntent {intent_id} does not have a charge.",
+                code="payment_intent_unexpected_state",
+                param="payment_intent",
+            )
+        return self._data.charges[intent["latest_charge"]]
+
+    def create_refund(self, params: dict[str, Any], req: RequestInfo) -> dict[str, Any]:
+        with self.lock:
+            check_known(params, REFUND_PARAMS)
+            the_charge = self._charge_for(params)
+            if the_charge["status"] != "succeeded":
+                raise StripeError(
+                    f"Charge {the_charge['id']} is {the_charge['status']} and cannot be refunded.",
+                    code="charge_not_refundable",
+                )
+            if the_charge["disputed"]:
+                raise StripeError(
+                    f"Charge {the_charge['id']} has been charged back; cannot issue a refund.",
+                    code="charge_disputed",
+                )
+            remaining = the_charge["amount"] - the_charge["amount_refunded"]
+            if remaining <= 0:
+                raise StripeError(
+                    f"Charge {the_charge['id']} has already been refunded.",
+                    code="charge_already_refunded",
+                )
+            amount = as_int(params.get("amount"), "amount")
+            amount = remaining if amount is None else amount
+            if amount <= 0:
+                raise invalid("amount", "Invalid positive integer", "parameter_invalid_integer")
+            currency = the_charge["currency"]
+            if amount > remaining:
+                raise StripeError(
+                    f"Refund amount ({format_amount(amount, currency)}) is greater than "
+                    f"unrefunded amount on charge ({format_amount(remaining, currency)})",
+                    code="amount_too_large",
+                    param="amount",
+                )
+            reason = as_str(params.get("reason"), "reason") or None
+            if reason is not None and reason not in REFUND_REASONS:
+                raise invalid("reason", f"Invalid reason: {reason}")
+            the_refund = objects.refund(
+                created=self.now(),
+                amount=amount,
+                charge=the_charge,
+                reason=reason,
+                metadata=clean_metadata(params.get("metadata")),
+            )
+            self._data.refunds[the_refund["id"]] = the_refund
+            the_charge["amount_refunded"] += amount
+            the_charge["refunded"] = the_charge["amount_refunded"] >= the_charge["amount"]
+            the_charge["refunds"]["data"].insert(0, copy.deepcopy(the_refund))
+            self._emit("charge.refunded", the_charge, req)
+            return self._render(the_refund, params)
+
+    def create_test_dispute(self, params: dict[str, Any], req: RequestInfo) -> dict[str, Any]:
+        """Test helper: the customer's bank disputes a payment (``charge.dispute.created``)."""
+        with self.lock:
+            check_known(params, {"payment_intent", "charge", "amount", "reason", "expand"})
+            the_charge = self._charge_for(params)
+            if the_charge["status"] != "succeeded":
+                raise StripeError(
+                    f"Charge {the_charge['id']} is {the_charge['status']}; only succeeded "
+                    "charges can be disputed.",
+                    code="charge_not_disputable",
+                )
+            if the_charge["disputed"]:
+                raise StripeError(
+                    f"Charge {the_charge['id']} is already disputed.", code="charge_disputed"
+                )
+            amount = as_int(params.get("amount"), "amount")
+            amount = the_charge["amount"] if amount is None else amount
+            if not 0 < amount <= the_charge["amount"]:
+                raise invalid(
+                    "amount", "The disputed amount must be between 1 and the charge amount."
+                )
+            the_dispute = objects.dispute(
+                created=self.now(),
+                amount=amount,
+                charge=the_charge,
+                reason=as_str(params.get("reason"), "reason") or "fraudulent",
+            )
+            self._data.disputes[the_dispute["id"]] = the_dispute
+            the_charge["disputed"] = True
+            self._emit("charge.dispute.created", the_dispute, req)
+            return self._render(the_dispute, params)
+
+
+def _type_matches(event_type: str, wanted: set[str]) -> bool:
+    for pattern in wanted:
+        if pattern == event_type:
+            return True
+        if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
