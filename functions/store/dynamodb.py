@@ -301,6 +301,10 @@ class DynamoStore:
         )
         return sorted((_payment(item) for item in items), key=lambda p: p.id)
 
+    def payment(self, payment_id: str) -> Payment | None:
+        item = self._get(ALL_PAYMENTS, f"PAY#{payment_id}")
+        return None if item is None else _payment(item)
+
     def reviews(self) -> list[dict[str, Any]]:
         items = self._query(
             KeyConditionExpression="pk = :pk",

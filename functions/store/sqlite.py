@@ -156,6 +156,11 @@ class SqliteStore:
             sql, args = sql + " WHERE invoice = ?", (invoice,)
         return [Payment(**dict(row)) for row in self._db().execute(sql + " ORDER BY id", args)]
 
+    def payment(self, payment_id: str) -> Payment | None:
+        sql = "SELECT * FROM payments WHERE id = ?"
+        row = self._db().execute(sql, (payment_id,)).fetchone()
+        return None if row is None else Payment(**dict(row))
+
     def reviews(self) -> list[dict[str, Any]]:
         rows = self._db().execute("SELECT event, details FROM reviews ORDER BY id")
         return [{"event": r["event"], **json.loads(r["details"])} for r in rows]

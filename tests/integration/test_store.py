@@ -144,6 +144,7 @@ def test_one_payment_through_two_events_counts_once(store: Store) -> None:
     assert store.apply(Change("evt_3", payments=[paid(status="pending")], outbox=[receipt()]))
     (payment,) = store.payments("INV-1")
     assert payment.status == "succeeded"  # a late "pending" does not undo it
+    assert store.payment("pi_1") == payment and store.payment("pi_2") is None
     assert store.pending() == 1
 
 
