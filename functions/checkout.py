@@ -1,0 +1,188 @@
+"""Opening a Stripe Checkout for an invoice: every figure comes from the server's own data.
+
+The browser names an invoice, its portal token and optionally an instalment;
+the amount is the billing rules' amount due today, from the client's snapshot
+plus every payment the store has recorded since the build.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from functions.snapshots import FolderSnapshots
+from functions.store.base import CheckoutSession, Store
+from site_builder.bundle import ClientBundle, accounts
+from site_builder.model import Payment as ContentPayment
+from site_builder.money import to_major
+from site_builder.tokens import token_matches
+
+SESSION_LIFETIME = 3600  # seconds; Stripe accepts 30 minutes to 24 hours
+
+
+class SessionsApi(Protocol):
+    def create(self, params: dict[str, Any], options: dict[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Redirect:
+    url: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int  # 404: unknown invoice or wrong token (the same answer); 409: nothing to pay
+    reason: str
+
+
+def with_store_payments(bundle: ClientBundle, store: Store) -> ClientBundle:
+    """The snapshot's payments plus those recorded by the functions since it was built.
+
+    A bank debit still processing counts as paid, so nobody is asked to pay twice
+    while it settles; if it fails, its record turns ``failed`` and the balance reopens.
+    """
+    known = {p.id for p in bundle.payments}
+    extra = []
+    for invoice in bundle.invoices:
+        for p in store.payments(invoice.number):
+            if p.id in known or p.status == "failed":
+                continue
+            extra.append(
+                ContentPayment(
+                    id=p.id,
+                    invoice=p.invoice,
+                    amount=to_major(p.amount, p.currency),
+                    currency=p.currency,
+                    date=date.fromisoformat(p.received),
+                    method="bank_debit" if p.method == "bank_debit" else "card",
+                    instalment=p.instalment,
+                    refunded=to_major(p.refunded, p.currency),
+                )
+            )
+    return bundle.model_copy(update={"payments": [*bundle.payments, *extra]})
+
+
+def open_checkout(
+    *,
+    store: Store,
+    snapshots: FolderSnapshots,
+    sessions: SessionsApi,
+    secret: str,
+    invoice: str,
+    token: str,
+    instalment: str | None,
+    today: date,
+    now: float | None = None,
+) -> Redirect | Refusal:
+    now = time.time() if now is None else now
+    not_found = Refusal(404, "No such invoice in this portal.")
+    entry = store.invoice(invoice)
+    bundle = snapshots.load(entry["client"]) if entry else None
+    if entry is None or bundle is None:
+        return not_found
+    if not token_matches(secret, bundle.client.id, bundle.client.token_version, token):
+        return not_found
+    figures = next(
+        (
+            a
+            for a in accounts(with_store_payments(bundle, store), today)
+            if a.invoice.number == invoice
+        ),
+        None,
+    )
+    if figures is None:
+        return not_found
+    st = figures.statement
+    if st.status in ("paid", "void", "draft"):
+        return Refusal(
+            409,
+            "This invoice is already paid."
+            if st.status == "paid"
+            else "This invoice is not payable.",
+        )
+    n: int | None = None
+    amount = st.amount_due
+    if instalment:
+        entry_figures = next((e for e in st.entries if str(e.n) == instalment), None)
+        if entry_figures is None:
+            return not_found
+        n, amount = entry_figures.n, entry_figures.amount_due
+    if amount <= 0:
+        return Refusal(409, "This instalment is already paid.")
+
+    reusable = store.open_session(invoice, n, amount, now)
+    if reusable is not None:
+        return Redirect(reusable.url)
+    session = _create(sessions, bundle, token, invoice, n, amount, st.currency, today, now)
+    store.save_session(session)
+    return Redirect(session.url)
+
+
+def _create(
+    sessions: SessionsApi,
+    bundle: ClientBundle,
+    token: str,
+    invoice: str,
+    n: int | None,
+    amount: int,
+    currency: str,
+    today: date,
+    now: float,
+) -> CheckoutSession:
+    agency, client = bundle.agency, bundle.client
+    portal = f"{agency.portal_url}/c/{token}"
+    billing = next(c for c in client.contacts if c.role == "billing")
+    name = f"Invoice {invoice}" + (f", instalment {n}" if n else "")
+    metadata = {
+        "invoice": invoice,
+        "client": client.id,
+        "instalment": str(n or ""),
+        "amount": str(amount),
+    }
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency.lower(),
+                    "unit_amount": amount,
+                    "product_data": {"name": name},
+                },
+            }
+        ],
+        "client_reference_id": invoice,
+        "customer_email": billing.email,
+        "locale": _stripe_locale(bundle.locale),
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "expires_at": int(now) + SESSION_LIFETIME,
+        "success_url": f"{portal}/invoices/{invoice}.html?paid={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": f"{portal}/invoices/{invoice}.html",
+    }
+    if agency.allowed_payment_method_types:
+        # API versions from 2026-09-30 refuse payment_method_types; exclude the rest instead
+        params["excluded_payment_method_types"] = [
+            t
+            for t in ("us_bank_account", "sepa_debit", "card")
+            if t not in agency.allowed_payment_method_types
+        ]
+    key = f"checkout:{invoice}:{n or 0}:{amount}:{today.isoformat()}"
+    created = sessions.create(params, {"idempotency_key": key})
+    return CheckoutSession(
+        id=created["id"],
+        invoice=invoice,
+        client=client.id,
+        instalment=n,
+        amount=amount,
+        currency=currency,
+        url=created["url"],
+        expires_at=int(created["expires_at"]),
+    )
+
+
+def _stripe_locale(locale: str) -> str:
+    tag = locale.replace("_", "-")
+    return {"zh-Hans": "zh", "zh-Hant": "zh-TW"}.get(tag, tag.split("-")[0])

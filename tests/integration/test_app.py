@@ -1,0 +1,154 @@
+"""The payment app end to end: the sample built, uvicorn, the real stripe SDK, a local Stripe.
+
+Everything talks over loopback sockets: the app under uvicorn, the local
+Stripe-compatible server, and its signed webhook deliveries back to the app.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from functions.app import Services, create_app
+from functions.snapshots import FolderSnapshots
+from functions.store import SqliteStore
+from functions.stripe_local.server import LocalStripe
+from functions.stripe_local.webhooks import sign_payload
+from site_builder.build import build
+from site_builder.tokens import client_token
+from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
+
+OPEN = "INV-2026-0130"  # harbor-light, $1,650.00, due in 3 days
+PAID = "INV-2026-0101"  # harbor-light, paid in May
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    out = tmp_path_factory.mktemp("site")
+    build(SAMPLE, out, SAMPLE_TODAY, secret=SECRET)
+    store = SqliteStore(out / "store.sqlite3")
+    store.put_invoices(json.loads((out / "build" / "ledger.json").read_text())["invoices"])
+    with LocalStripe(duplicate_deliveries=2) as stripe_server:
+        services = Services(
+            store=store,
+            snapshots=FolderSnapshots(out / "build" / "clients"),
+            sessions=stripe_server.client().v1.checkout.sessions,
+            portal_secret=SECRET,
+            webhook_secret=stripe_server.webhook_secret,
+            timezone="America/Los_Angeles",
+            today=lambda: SAMPLE_TODAY,
+        )
+        config = uvicorn.Config(
+            create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        assert wait_until(lambda: server.started, 10)
+        url = f"http://127.0.0.1:{config.port}"
+        stripe_server.webhook_url = f"{url}/webhooks/stripe"
+        yield {"url": url, "store": store, "stripe": stripe_server}
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def token(client: str = "harbor-light") -> str:
+    return client_token(SECRET, client, 1)
+
+
+def checkout(system: dict[str, Any], **form: str) -> httpx.Response:
+    return httpx.post(f"{system['url']}/checkout", data=form, follow_redirects=False)
+
+
+def session_of(system: dict[str, Any], location: str) -> dict[str, Any]:
+    session_id = location.rsplit("/", 1)[1]
+    return system["stripe"].client().v1.checkout.sessions.retrieve(session_id)
+
+
+def test_health(system: dict[str, Any]) -> None:
+    assert httpx.get(f"{system['url']}/health").json() == {"status": "ok"}
+
+
+def test_checkout_prices_the_invoice_on_the_server(system: dict[str, Any]) -> None:
+    first = checkout(system, invoice=OPEN, token=token())
+    assert first.status_code == 303
+    assert first.headers["location"].startswith(f"{system['stripe'].url}/pay/cs_")
+    session = session_of(system, first.headers["location"])
+    assert (session["amount_total"], session["currency"]) == (165000, "usd")
+    assert session["metadata"]["invoice"] == OPEN and session["client_reference_id"] == OPEN
+    # a second click, even one naming its own amount and currency, reuses the session
+    again = checkout(system, invoice=OPEN, token=token(), amount="1", currency="jpy")
+    assert again.headers["location"] == first.headers["location"]
+
+
+def test_tampered_checkouts_create_no_session(system: dict[str, Any]) -> None:
+    sessions = system["stripe"].client().v1.checkout.sessions
+    before = len(sessions.list({"limit": 100})["data"])
+    wrong = checkout(system, invoice=OPEN, token="x" * 32)
+    other_client = checkout(system, invoice=OPEN, token=token("xinghe"))
+    unknown = checkout(system, invoice="INV-NOPE", token=token())
+    paid = checkout(system, invoice=PAID, token=token())
+    assert wrong.status_code == other_client.status_code == unknown.status_code == 404
+    assert wrong.text == unknown.text  # nothing tells an unknown invoice from a wrong token
+    assert paid.status_code == 409 and "already paid" in paid.text
+    assert len(sessions.list({"limit": 100})["data"]) == before
+
+
+def test_paying_records_one_payment_a_receipt_and_a_publish(system: dict[str, Any]) -> None:
+    invoice = "INV-2026-0131"  # xinghe, due in 5 days
+    response = checkout(system, invoice=invoice, token=token("xinghe"))
+    session_id = response.headers["location"].rsplit("/", 1)[1]
+    system["stripe"].pay(session_id)
+    store = system["store"]
+    assert wait_until(lambda: [p.status for p in store.payments(invoice)] == ["succeeded"])
+    assert system["stripe"].wait_for_deliveries(5)
+    (payment,) = store.payments(invoice)  # delivered twice, recorded once
+    keys = {item.key for item in store.due(now=10**10)}
+    assert f"receipt:{payment.id}" in keys
+    assert any(k.startswith("publish:xinghe:") for k in keys)
+    assert checkout(system, invoice=invoice, token=token("xinghe")).status_code == 409
+
+
+def test_forged_and_stale_webhooks_change_nothing(system: dict[str, Any]) -> None:
+    store = system["store"]
+    before = (store.payments(), store.pending())
+    event = {
+        "id": "evt_forged",
+        "type": "checkout.session.completed",
+        "created": int(time.time()),
+        "data": {"object": {"id": "cs_x", "payment_intent": "pi_x", "amount_total": 1}},
+    }
+    body = json.dumps(event).encode()
+    url = f"{system['url']}/webhooks/stripe"
+    secret = system["stripe"].webhook_secret
+    for signature in (
+        sign_payload(body, "whsec_not_the_secret"),
+        sign_payload(body, secret, int(time.time()) - 600),
+        "",
+    ):
+        response = httpx.post(url, content=body, headers={"Stripe-Signature": signature})
+        assert response.status_code == 400
+    assert (store.payments(), store.pending()) == before
