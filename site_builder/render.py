@@ -9,8 +9,15 @@ from functools import cached_property
 from pathlib import Path
 
 from babel.support import Translations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_eval_context,
+    select_autoescape,
+)
 from jinja2.ext import Extension
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from site_builder.i18n import resolve_locale, translations
@@ -41,9 +48,13 @@ class CompiledGettext(Extension):
         return self._CALL.sub(translate, source)
 
 
-def _fmt(text: str, **values: object) -> Markup:
-    # as Jinja's newstyle gettext does: the catalog's text is trusted, the values are escaped
-    return Markup(text) % values
+@pass_eval_context
+def _fmt(eval_ctx: EvalContext, text: str, **values: object) -> str:
+    # as Jinja's newstyle gettext does: the catalog's text is trusted, the values are
+    # escaped where the template is (HTML), and left alone in plain text
+    if eval_ctx.autoescape:
+        return Markup(text) % values
+    return text % values
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,8 @@ class Theme:
         if env is None:
             env = Environment(
                 loader=FileSystemLoader(self.folder / "templates"),
-                autoescape=select_autoescape(["html", "htm", "xml"], default=True),
+                # HTML is escaped; plain-text mail bodies (.txt) are not
+                autoescape=select_autoescape(["html", "htm", "xml"], default=False),
                 undefined=StrictUndefined,
                 auto_reload=False,  # a build never edits its own theme
                 extensions=[CompiledGettext],

@@ -174,7 +174,7 @@ def client_pages(
                 )
             )
     summary_of = {s["number"]: s for s in summaries}
-    thank_you = _thank_you(bundle, billing.name)
+    thank_you = thank_you_text(bundle, billing.name)
     for receipt, payment in zip(receipts, payments, strict=True):
         pages.append(
             Page(
@@ -312,7 +312,7 @@ def _receipt(payment: Payment, fmt: Any, locale: str) -> Row:
     )
 
 
-def _thank_you(bundle: ClientBundle, contact: str) -> str:
+def thank_you_text(bundle: ClientBundle, contact: str) -> str:
     text = _in_locale(bundle.client.thank_you or bundle.agency.thank_you, bundle.locale)
     for name, value in (
         ("contact", contact),

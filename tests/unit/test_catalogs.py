@@ -39,8 +39,13 @@ def test_the_template_is_current() -> None:
     method_map = [
         ("site_builder/**.py", "python"),
         ("themes/default/templates/**.html", "jinja2"),
+        ("themes/default/templates/**.txt", "jinja2"),
+        ("functions/**.py", "python"),
     ]
-    options = {"themes/default/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    options = {
+        "themes/default/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+        "themes/default/templates/**.txt": {"extensions": "jinja2.ext.i18n"},
+    }
     found = {
         m[2] if isinstance(m[2], str) else m[2][0]
         for m in extract_from_dir(root, method_map, options)

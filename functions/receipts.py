@@ -1,0 +1,49 @@
+"""The receipt email: HTML and plain text in the client's language, with the thank-you."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from functions.mailer import Mail
+from functions.store.base import Payment
+from site_builder.bundle import ClientBundle
+from site_builder.formatting import format_day, format_money
+from site_builder.render import Theme
+from site_builder.views import thank_you_text
+
+_METHODS = {"card": "Card", "bank_debit": "Bank debit"}
+
+
+def receipt_mail(
+    bundle: ClientBundle, payment: Payment, balance: int, token: str, theme: Theme
+) -> Mail:
+    """The receipt for ``payment``; ``balance`` is what the invoice still owes after it."""
+    agency, client, locale = bundle.agency, bundle.client, bundle.locale
+    t = theme.translations(locale)
+    billing = [c for c in client.contacts if c.role == "billing"]
+    number = f"R-{payment.id}"
+    context = {
+        "lang": locale.replace("_", "-"),
+        "agency": agency,
+        "thank_you": thank_you_text(bundle, billing[0].name),
+        "receipt": {
+            "number": number,
+            "invoice": payment.invoice,
+            "amount": format_money(payment.amount, payment.currency, locale),
+            "date": format_day(date.fromisoformat(payment.received), locale),
+        },
+        "method": t.gettext(_METHODS.get(payment.method, "Other")),
+        "balance": format_money(balance, payment.currency, locale),
+        "receipt_url": f"{agency.portal_url}/c/{token}/receipts/{payment.id}.html",
+        "subject": t.gettext("Receipt %(number)s for invoice %(invoice)s")
+        % {"number": number, "invoice": payment.invoice},
+    }
+    env = theme.environment(locale)
+    return Mail(
+        to=tuple(c.email for c in billing),
+        subject=context["subject"],
+        text=env.get_template("emails/receipt.txt").render(context),
+        html=env.get_template("emails/receipt.html").render(context),
+        sender=agency.email,
+        message_id=f"receipt:{payment.id}",
+    )
