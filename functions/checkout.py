@@ -56,7 +56,7 @@ def with_store_payments(bundle: ClientBundle, store: Store) -> ClientBundle:
                     amount=to_major(p.amount, p.currency),
                     currency=p.currency,
                     date=date.fromisoformat(p.received),
-                    method="bank_debit" if p.method == "bank_debit" else "card",
+                    method=p.method,  # type: ignore[arg-type]  # card, bank_debit or other
                     instalment=p.instalment,
                     refunded=to_major(p.refunded, p.currency),
                 )

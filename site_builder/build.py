@@ -56,9 +56,8 @@ class BuildReport:
         return now
 
 
-def agency_today(agency: Agency | None) -> date:
-    zone = ZoneInfo(agency.timezone) if agency else None
-    return datetime.now(zone).date()
+def agency_today(agency: Agency) -> date:
+    return datetime.now(ZoneInfo(agency.timezone)).date()
 
 
 # --- orchestration -----------------------------------------------------------

@@ -143,10 +143,6 @@ def decode(data: bytes) -> str:
         raise ReadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", None) from None
 
 
-def read_yaml(path: Path) -> Document:
-    return parse_yaml(read_text(path))
-
-
 @dataclass
 class MarkdownDocument:
     meta: Document

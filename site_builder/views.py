@@ -15,11 +15,10 @@ from babel.support import Translations
 
 from site_builder import ics, wording
 from site_builder.billing import EntryStatement
-from site_builder.bundle import Account, ClientBundle
+from site_builder.bundle import Account, ClientBundle, payment_record
 from site_builder.formatting import format_day, format_money
 from site_builder.i18n import resolve_locale
 from site_builder.model import Payment
-from site_builder.money import to_minor
 from site_builder.notes import render_markdown
 
 OPEN = ("open", "partially_paid", "overdue")
@@ -293,8 +292,8 @@ def _figures(account: Account, fmt: Any) -> Row:
 
 
 def _receipt(payment: Payment, fmt: Any, locale: str) -> Row:
-    amount = to_minor(payment.amount, payment.currency)
-    refunded = to_minor(payment.refunded, payment.currency)
+    record = payment_record(payment)  # the same minor units the billing rules use
+    amount, refunded = record.amount, record.refunded
     return Row(
         {
             "id": payment.id,

@@ -12,8 +12,6 @@ import os
 import shutil
 from pathlib import Path
 
-import orjson
-
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]  # 64 bits: enough to notice a change
@@ -25,10 +23,6 @@ def write_atomic(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.write_bytes(data)
     os.replace(temp, path)
-
-
-def write_json(path: Path, value: object) -> None:
-    write_atomic(path, orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
 
 
 class Staging:
