@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,70 +21,13 @@ from functions.store import (
     Store,
 )
 from functions.store.dynamodb import create_table
-
-# moto_server, but answering one request at a time. moto's threaded server runs concurrent
-# TransactWriteItems unguarded: both can pass the same condition, and a cancelled one rolls
-# its table back to a deep copy taken before, wiping a concurrent commit. Real DynamoDB
-# applies each request atomically; serving requests one by one restores that (the clients'
-# read / transact sequences still interleave, which is what the concurrency test is about).
-MOTO_ONE_AT_A_TIME = """
-import sys
-import moto.server
-from werkzeug.serving import run_simple
-
-def run_one_at_a_time(*args, **kwargs):
-    kwargs["threaded"] = False
-    run_simple(*args, **kwargs)
-
-moto.server.run_simple = run_one_at_a_time
-moto.server.main(sys.argv[1:])
-"""
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """moto's standalone server on a free local port, for this module's DynamoDB tests."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-c", MOTO_ONE_AT_A_TIME, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.05)
-        yield endpoint
-    finally:
-        server.kill()  # its state is in memory only; a polite SIGTERM spends ~2 s in the GC
-        server.wait()
-
-
-def dynamodb_client(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+from tests.integration.conftest import aws_client
 
 
 @pytest.fixture
 def dynamodb_table(moto_endpoint: str) -> Iterator[tuple[Any, str]]:
     """A fresh, uniquely named table: (client, name)."""
-    client, name = dynamodb_client(moto_endpoint), f"store-{uuid.uuid4().hex[:12]}"
+    client, name = aws_client("dynamodb", moto_endpoint), f"store-{uuid.uuid4().hex[:12]}"
     create_table(client, name)
     yield client, name
     client.delete_table(TableName=name)
@@ -220,7 +158,7 @@ def test_concurrent_writers_apply_each_event_once_in_dynamodb(
 
     workers = [  # one client per writer, made here: making boto3 clients is not thread-safe
         threading.Thread(
-            target=apply_many, args=(DynamoStore(name, dynamodb_client(moto_endpoint)),)
+            target=apply_many, args=(DynamoStore(name, aws_client("dynamodb", moto_endpoint)),)
         )
         for _ in range(4)
     ]
@@ -229,7 +167,7 @@ def test_concurrent_writers_apply_each_event_once_in_dynamodb(
     for w in workers:
         w.join(timeout=60)
     assert len(outcomes) == 4 * 50 and outcomes.count(True) == 50
-    store = DynamoStore(name, dynamodb_client(moto_endpoint))
+    store = DynamoStore(name, aws_client("dynamodb", moto_endpoint))
     assert len(store.payments()) == 50 and store.pending() == 50
 
 
@@ -248,7 +186,7 @@ def test_concurrent_events_for_one_payment_lose_no_update_in_dynamodb(
 
     workers = [
         threading.Thread(
-            target=refund_many, args=(DynamoStore(name, dynamodb_client(moto_endpoint)), w)
+            target=refund_many, args=(DynamoStore(name, aws_client("dynamodb", moto_endpoint)), w)
         )
         for w in range(4)
     ]
@@ -257,7 +195,7 @@ def test_concurrent_events_for_one_payment_lose_no_update_in_dynamodb(
     for w in workers:
         w.join(timeout=60)
     assert outcomes.count(True) == 40
-    store = DynamoStore(name, dynamodb_client(moto_endpoint))
+    store = DynamoStore(name, aws_client("dynamodb", moto_endpoint))
     (payment,) = store.payments()
     assert payment.refunded == 3900 and store.payments("INV-1") == [payment]
     assert store.pending() == 1

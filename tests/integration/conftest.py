@@ -1,0 +1,72 @@
+"""Real local servers the integration tests share: moto's standalone AWS server."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# moto_server, but answering one request at a time. moto's threaded server runs concurrent
+# TransactWriteItems unguarded: both can pass the same condition, and a cancelled one rolls
+# its table back to a deep copy taken before, wiping a concurrent commit. Real DynamoDB
+# applies each request atomically; serving requests one by one restores that (the clients'
+# read / transact sequences still interleave, which is what the concurrency test is about).
+MOTO_ONE_AT_A_TIME = """
+import sys
+import moto.server
+from werkzeug.serving import run_simple
+
+def run_one_at_a_time(*args, **kwargs):
+    kwargs["threaded"] = False
+    run_simple(*args, **kwargs)
+
+moto.server.run_simple = run_one_at_a_time
+moto.server.main(sys.argv[1:])
+"""
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """moto's standalone server on a free local port, one per test module."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-c", MOTO_ONE_AT_A_TIME, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.05)
+        yield endpoint
+    finally:
+        server.kill()  # its state is in memory only; a polite SIGTERM spends ~2 s in the GC
+        server.wait()
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for ``service`` on the local moto server, with dummy credentials."""
+    import boto3
+
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
