@@ -26,9 +26,9 @@ bench: $(BIN)/portal
 
 # Re-extract UI strings into the catalogs (after editing templates or wording.py).
 translations: $(BIN)/portal
-	$(BIN)/pybabel extract -F babel.cfg -o themes/default/locales/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -o themes/default/locales/messages.pot --no-location --no-wrap --omit-header .
 	for l in en zh_Hans zh_Hant ru pl ms; do \
-	  $(BIN)/pybabel update -i themes/default/locales/messages.pot -d themes/default/locales -l $$l -D messages --no-fuzzy-matching --omit-header --ignore-obsolete 2>/dev/null \
+	  $(BIN)/pybabel update -i themes/default/locales/messages.pot -d themes/default/locales -l $$l -D messages --no-fuzzy-matching --no-wrap --ignore-obsolete 2>/dev/null \
 	  || $(BIN)/pybabel init -i themes/default/locales/messages.pot -d themes/default/locales -l $$l -D messages; \
 	done
 

@@ -12,14 +12,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from functions.recorded import with_store_payments
 from functions.snapshots import FolderSnapshots
 from functions.store.base import CheckoutSession, Store
 from site_builder.bundle import ClientBundle, accounts
-from site_builder.model import Payment as ContentPayment
-from site_builder.money import to_major
 from site_builder.tokens import token_matches
 
 SESSION_LIFETIME = 3600  # seconds; Stripe accepts 30 minutes to 24 hours
+REFUSED = {
+    "paid": "This invoice is already paid.",
+    "void": "This invoice is not payable.",
+    "draft": "This invoice is not payable.",
+    "disputed": "This invoice is under dispute: please contact us before paying it.",
+}
 
 
 class SessionsApi(Protocol):
@@ -35,33 +40,6 @@ class Redirect:
 class Refusal:
     status: int  # 404: unknown invoice or wrong token (the same answer); 409: nothing to pay
     reason: str
-
-
-def with_store_payments(bundle: ClientBundle, store: Store) -> ClientBundle:
-    """The snapshot's payments plus those recorded by the functions since it was built.
-
-    A bank debit still processing counts as paid, so nobody is asked to pay twice
-    while it settles; if it fails, its record turns ``failed`` and the balance reopens.
-    """
-    known = {p.id for p in bundle.payments}
-    extra = []
-    for invoice in bundle.invoices:
-        for p in store.payments(invoice.number):
-            if p.id in known or p.status == "failed":
-                continue
-            extra.append(
-                ContentPayment(
-                    id=p.id,
-                    invoice=p.invoice,
-                    amount=to_major(p.amount, p.currency),
-                    currency=p.currency,
-                    date=date.fromisoformat(p.received),
-                    method=p.method,  # type: ignore[arg-type]  # card, bank_debit or other
-                    instalment=p.instalment,
-                    refunded=to_major(p.refunded, p.currency),
-                )
-            )
-    return bundle.model_copy(update={"payments": [*bundle.payments, *extra]})
 
 
 def open_checkout(
@@ -95,13 +73,8 @@ def open_checkout(
     if figures is None:
         return not_found
     st = figures.statement
-    if st.status in ("paid", "void", "draft"):
-        return Refusal(
-            409,
-            "This invoice is already paid."
-            if st.status == "paid"
-            else "This invoice is not payable.",
-        )
+    if st.status in REFUSED:
+        return Refusal(409, REFUSED[st.status])
     n: int | None = None
     amount = st.amount_due
     if instalment:

@@ -113,8 +113,15 @@ def _dispute(event_id: str, dispute: Mapping[str, Any], existing: Payment | None
         "amount": dispute.get("amount"),
         "invoice": existing.invoice if existing else None,
     }
-    outbox = [_publish(existing.client, event_id)] if existing else []
-    return Change(event_id, reviews=[details], outbox=outbox)
+    if existing is None:
+        return Change(event_id, reviews=[details])
+    # the invoice shows as disputed and its reminders stop until a person settles it
+    return Change(
+        event_id,
+        payments=[replace(existing, disputed=True)],
+        reviews=[details],
+        outbox=[_publish(existing.client, event_id)],
+    )
 
 
 def _method(session: Mapping[str, Any]) -> str:

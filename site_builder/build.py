@@ -17,7 +17,7 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from site_builder import content as cnt
 from site_builder import manifest
 from site_builder.errors import ContentError, ContentInvalid
 from site_builder.generators import PARALLEL_FROM, ClientJob, run_clients
-from site_builder.model import Agency, Client
+from site_builder.model import Agency, Client, Payment
 from site_builder.render import Theme
 from site_builder.tokens import portal_secret, secret_fingerprint
 from site_builder.writer import Staging, digest
@@ -48,6 +48,7 @@ class BuildReport:
     public: Path | None = None
     ledger: Path | None = None
     portals: dict[str, str] = field(default_factory=dict)  # client id -> "c/<token>/index.html"
+    ledger_changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # re-rendered invoices
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each stage
 
     def lap(self, phase: str, since: float) -> float:
@@ -142,8 +143,14 @@ def build(
     force: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    recorded: Mapping[str, Sequence[Payment]] | None = None,
 ) -> BuildReport:
-    """Build the site (or with ``check_only``, just validate). Raises ContentInvalid."""
+    """Build the site (or with ``check_only``, just validate). Raises ContentInvalid.
+
+    ``recorded`` holds the payments the functions recorded since, by client: they
+    count as the content's own, and a client whose recorded payments changed is
+    re-rendered.
+    """
     started = time.perf_counter()
     theme = theme or Theme()
     secret = secret if secret is not None else portal_secret()
@@ -186,14 +193,21 @@ def build(
     added = full or any(rel not in prev_files for rel in current)
     if added:  # only a new file can clash with another
         errors += _duplicate_numbers(sources)
+    recorded = recorded or {}
+    recorded_keys = {cid: _recorded_key(payments) for cid, payments in recorded.items()}
+    moved = {
+        cid
+        for cid, c in ({} if previous is None else previous.clients).items()
+        if c.recorded != recorded_keys.get(cid, "")
+    } | (set(recorded_keys) - set({} if previous is None else previous.clients))
     lap = report.lap("scan", started)
-    if previous is not None and not (added or to_read or len(current) != len(prev_files)):
+    if previous is not None and not (added or to_read or moved or len(current) != len(prev_files)):
         return _unchanged(report, previous, out, started)
     raws = {r.source.rel: r for r in _read_all(content, to_read, workers)}
     for raw in raws.values():
         owners.learn(raw)
 
-    dirty: set[str] = set()
+    dirty: set[str] = set(moved)
     if not full:
         for rel in raws:
             if (owner := owners.of(raws[rel])) is not None:
@@ -243,7 +257,7 @@ def build(
 
     staging = None if check_only else Staging(out)
     try:
-        job = ClientJob(content, agency, clients, files, today, secret, theme, staging)
+        job = ClientJob(content, agency, clients, files, today, secret, theme, staging, recorded)
         done = 0
 
         def tick(n: int) -> None:
@@ -272,8 +286,13 @@ def build(
         retired_tokens = {c.token for cid, c in prev_clients.items() if cid in gone}
         for r in results:
             records[r.client_id] = manifest.ClientRecord(
-                r.token, r.outputs, len(r.ledger), manifest.ledger_line(r.ledger)
+                r.token,
+                r.outputs,
+                len(r.ledger),
+                manifest.ledger_line(r.ledger),
+                recorded_keys.get(r.client_id, ""),
             )
+            report.ledger_changes.update(r.ledger)
             retired_tokens.discard(r.token)
             report.pages_written += len(r.outputs)
 
@@ -330,6 +349,16 @@ def _unchanged(
     report.portals = {cid: f"c/{c.token}/index.html" for cid, c in sorted(previous.clients.items())}
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _recorded_key(payments: Sequence[Payment]) -> str:
+    if not payments:
+        return ""
+    return digest(b"\n".join(p.model_dump_json().encode() for p in sorted(payments, key=_by_id)))
+
+
+def _by_id(payment: Payment) -> str:
+    return payment.id
 
 
 def _duplicate_numbers(sources: list[cnt.Source]) -> list[ContentError]:

@@ -7,6 +7,7 @@ bundle and nothing else. Its JSON form is ``build/clients/<client-id>.json``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,6 +53,7 @@ def payment_record(payment: Payment) -> PaymentRecord:
         amount=to_minor(payment.amount, payment.currency, exact=True),
         refunded=to_minor(payment.refunded, payment.currency, exact=True),
         instalment=payment.instalment,
+        disputed=payment.disputed,
     )
 
 
@@ -61,6 +63,19 @@ class AccountErrors(Exception):
     def __init__(self, problems: list[tuple[str, BillingError]]) -> None:
         super().__init__("; ".join(f"{number}: {error}" for number, error in problems))
         self.problems = problems
+
+
+def with_payments(bundle: ClientBundle, recorded: Iterable[Payment]) -> ClientBundle:
+    """The bundle plus payments recorded since its content was written.
+
+    A recorded payment replaces a content payment with the same id: refunds and
+    disputes reach the store after the payment was first written down.
+    """
+    latest = {p.id: p for p in recorded}
+    if not latest:
+        return bundle
+    kept = [p for p in bundle.payments if p.id not in latest]
+    return bundle.model_copy(update={"payments": [*kept, *latest.values()]})
 
 
 def accounts(bundle: ClientBundle, today: date) -> list[Account]:

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from functions.recorded import by_client
+from functions.store.sqlite import SqliteStore
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
 from site_builder.tokens import DevelopmentSecretWarning, SecretError
@@ -23,10 +25,20 @@ app = typer.Typer(
     add_completion=False,
 )
 out_console = Console()
+DEFAULT_STORE = Path(".portal/store.sqlite3")
 MAX_LISTED = 20  # client portals listed after a build; the manifest has them all
 err_console = Console(stderr=True)
 
 ContentOpt = Annotated[Path, typer.Option("--content", help="The content folder.", file_okay=False)]
+StoreOpt = Annotated[
+    Path,
+    typer.Option(
+        "--store",
+        envvar="PORTAL_STORE",
+        help="The local payment store (SQLite) whose payments the portals show.",
+        dir_okay=False,
+    ),
+]
 TodayOpt = Annotated[
     str | None, typer.Option("--today", help="The day to build for (YYYY-MM-DD); default: today.")
 ]
@@ -79,10 +91,17 @@ def build(
     ] = Path("."),
     today: TodayOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Re-render every client.")] = False,
+    store_path: StoreOpt = DEFAULT_STORE,
 ) -> None:
-    """Build every client's portal into public/ and the private build/ folder."""
+    """Build every client's portal into public/ and the private build/ folder.
+
+    Payments recorded by the payment functions (the local store) count as the
+    content's own; the store receives the new ledger.
+    """
     _show_warnings()
     show_bar = sys.stderr.isatty() and not os.environ.get("CI")
+    store = SqliteStore(store_path)
+    recorded = by_client(store)
     try:
         if show_bar:
             with Progress(
@@ -100,15 +119,17 @@ def build(
                     _today(today),
                     force=force,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    recorded=recorded,
                 )
         else:
-            report = run_build(content, out, _today(today), force=force)
+            report = run_build(content, out, _today(today), force=force, recorded=recorded)
     except ContentInvalid as exc:
         _report_problems(exc)
         raise typer.Exit(2) from None
     except SecretError as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    store.put_invoices(report.ledger_changes)
     kind = "full" if report.full else "incremental"
     out_console.print(
         f"Built {report.invoices} invoices ({kind}): {report.clients_rendered} clients rendered, "

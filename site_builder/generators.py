@@ -8,7 +8,7 @@ content instead of receiving it pickled; each returns only its result.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,10 +16,10 @@ from typing import Any
 
 from site_builder import content as cnt
 from site_builder.billing import BillingError, expand_retainer
-from site_builder.bundle import AccountErrors, ClientBundle, accounts
+from site_builder.bundle import AccountErrors, ClientBundle, accounts, with_payments
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry
-from site_builder.model import Agency, Client
+from site_builder.model import Agency, Client, Payment
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 from site_builder.views import client_pages
@@ -48,6 +48,7 @@ class ClientJob:
     secret: str
     theme: Theme
     staging: Staging | None  # None: validate only
+    recorded: Mapping[str, Sequence[Payment]] = field(default_factory=dict)  # by the functions
 
 
 _JOB: ClientJob | None = None  # set before the worker processes fork, so they inherit it
@@ -105,8 +106,9 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
         payments=payments,
         notes=notes,
     )
+    counted = with_payments(bundle, job.recorded.get(client_id, ()))
     try:
-        figures = accounts(bundle, job.today)
+        figures = accounts(counted, job.today)
     except AccountErrors as exc:
         for number, problem in exc.problems:
             validator.error(sources[number], _billing_loc(problem), problem.message)
@@ -121,9 +123,10 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     theme, locale = job.theme, bundle.locale
     t = theme.translations(locale)
     prefix = len(f"c/{result.token}/")
-    for page in client_pages(bundle, figures, result.token, job.today, theme.css.path, t):
+    for page in client_pages(counted, figures, result.token, job.today, theme.css.path, t):
         data = theme.render(page, locale).encode()
         result.outputs[page.path[prefix:]] = job.staging.write(page.path, data)
+    # the snapshot holds the content only: the functions add the store's payments themselves
     job.staging.write_private(f"clients/{client_id}.json", bundle.model_dump_json().encode())
     return result
 

@@ -19,7 +19,7 @@ import orjson
 
 from site_builder.writer import write_atomic
 
-VERSION = 2
+VERSION = 3
 
 # path -> [mtime_ns, size, content hash, owning client id or None]
 FileRecord = list[Any]
@@ -31,6 +31,7 @@ class ClientRecord:
     outputs: dict[str, str]  # path under c/<token>/ -> content hash
     invoices: int = 0
     ledger: bytes = b""  # this client's line of ledger.json
+    recorded: str = ""  # hash of the payments the store recorded for this client, if any
 
 
 @dataclass
@@ -61,7 +62,9 @@ def load(build_dir: Path) -> Manifest | None:
         today=data["today"],
         files=data["files"],
         clients={
-            cid: ClientRecord(c["token"], c["outputs"], c["invoices"], lines.get(cid, b""))
+            cid: ClientRecord(
+                c["token"], c["outputs"], c["invoices"], lines.get(cid, b""), c["recorded"]
+            )
             for cid, c in data["clients"].items()
         },
         retainers=data["retainers"],
@@ -90,7 +93,12 @@ def save(build_dir: Path, manifest: Manifest, generated: str) -> None:
                 "retainers": manifest.retainers,
                 "ledger_order": with_ledger,
                 "clients": {
-                    cid: {"token": c.token, "invoices": c.invoices, "outputs": c.outputs}
+                    cid: {
+                        "token": c.token,
+                        "invoices": c.invoices,
+                        "outputs": c.outputs,
+                        "recorded": c.recorded,
+                    }
                     for cid, c in sorted(manifest.clients.items())
                 },
             }

@@ -330,6 +330,7 @@ class Payment(Model):
     instalment: Annotated[int, Field(ge=1, strict=True)] | None = None
     reference: Text | None = None
     refunded: NonNegativeAmount = Decimal(0)
+    disputed: bool = False  # the payer disputed it with their bank: a person must look
 
 
 class Note(Model):

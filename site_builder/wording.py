@@ -35,6 +35,8 @@ def due_line(t: Translations, locale: str, due: date, today: date, status: str) 
         return t.gettext("Void — nothing to pay")
     if status == "paid":
         return t.gettext("Paid in full (was due %(date)s)") % {"date": when}
+    if status == "disputed":
+        return t.gettext("Disputed — we will contact you about this invoice")
     days = (due - today).days
     if days > 0:
         return t.ngettext(

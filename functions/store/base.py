@@ -44,6 +44,7 @@ class Payment:
     instalment: int | None = None
     refunded: int = 0
     session: str | None = None
+    disputed: bool = False  # the client disputed the charge with their bank
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class Store(Protocol):
     def done(self, key: str) -> None: ...
     def retry(self, key: str, error: str, next_attempt: float) -> None: ...
     def pending(self) -> int: ...
+    def unsent(self) -> list[OutboxItem]:
+        """Every item not yet done, failed ones included (``attempts``, ``last_error``)."""
+        ...
 
 
 _RANK = {"pending": 0, "failed": 1, "succeeded": 2}
@@ -102,7 +106,7 @@ def merge(old: Payment | None, new: Payment) -> Payment:
     """The record to keep when an event names a payment the store may already hold.
 
     Events arrive out of order and twice: a late "completed (unpaid)" must not
-    turn a settled bank debit back into pending, and refunds only grow.
+    turn a settled bank debit back into pending; refunds only grow and a dispute stays.
     """
     if old is None:
         return new
@@ -121,4 +125,5 @@ def merge(old: Payment | None, new: Payment) -> Payment:
         instalment=old.instalment,
         refunded=max(old.refunded, new.refunded),
         session=old.session or new.session,
+        disputed=old.disputed or new.disputed,
     )

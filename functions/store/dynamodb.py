@@ -386,6 +386,20 @@ class DynamoStore:
                 ExpressionAttributeValues=values,
             )
 
+    def unsent(self) -> list[OutboxItem]:
+        keys = [
+            (i["pk"]["S"], i["sk"]["S"])
+            for i in self._query(
+                IndexName=DUE_INDEX,
+                KeyConditionExpression="gsi1pk = :pending",
+                ExpressionAttributeValues={":pending": {"S": OUTBOX_PENDING}},
+                ProjectionExpression="pk, sk",
+            )
+        ]
+        found = self._batch_get(keys)
+        items = [_outbox(found[k]) for k in keys if k in found and found[k]["sent"]["N"] == "0"]
+        return sorted(items, key=lambda i: (i.next_attempt, i.key))
+
     def pending(self) -> int:
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -519,6 +533,7 @@ def _payment_item(payment: Payment, pk: str, sk: str) -> dict[str, Any]:
         "method": {"S": payment.method},
         "status": {"S": payment.status},
         "refunded": _n(payment.refunded),
+        "disputed": {"BOOL": payment.disputed},
     }
     _put_optional(
         item, "instalment", None if payment.instalment is None else _n(payment.instalment)
@@ -540,6 +555,7 @@ def _payment(item: dict[str, Any]) -> Payment:
         instalment=int(item["instalment"]["N"]) if "instalment" in item else None,
         refunded=int(item["refunded"]["N"]),
         session=item["session"]["S"] if "session" in item else None,
+        disputed=item.get("disputed", {}).get("BOOL", False),
     )
 
 

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS payments (
     id TEXT PRIMARY KEY, invoice TEXT NOT NULL, client TEXT NOT NULL, amount INTEGER NOT NULL,
     currency TEXT NOT NULL, received TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL,
-    instalment INTEGER, refunded INTEGER NOT NULL, session TEXT
+    instalment INTEGER, refunded INTEGER NOT NULL, session TEXT,
+    disputed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS payments_by_invoice ON payments (invoice);
 CREATE TABLE IF NOT EXISTS reviews (id INTEGER PRIMARY KEY, event TEXT NOT NULL, details TEXT);
@@ -129,10 +130,11 @@ class SqliteStore:
                 return False
             for payment in change.payments:
                 row = db.execute("SELECT * FROM payments WHERE id = ?", (payment.id,)).fetchone()
-                kept = merge(None if row is None else Payment(**dict(row)), payment)
+                kept = merge(None if row is None else _payment(row), payment)
                 db.execute(
                     "INSERT OR REPLACE INTO payments VALUES (:id, :invoice, :client, :amount, "
-                    ":currency, :received, :method, :status, :instalment, :refunded, :session)",
+                    ":currency, :received, :method, :status, :instalment, :refunded, :session, "
+                    ":disputed)",
                     asdict(kept),
                 )
             for item in change.outbox:
@@ -154,12 +156,12 @@ class SqliteStore:
         sql, args = "SELECT * FROM payments", ()
         if invoice is not None:
             sql, args = sql + " WHERE invoice = ?", (invoice,)
-        return [Payment(**dict(row)) for row in self._db().execute(sql + " ORDER BY id", args)]
+        return [_payment(row) for row in self._db().execute(sql + " ORDER BY id", args)]
 
     def payment(self, payment_id: str) -> Payment | None:
         sql = "SELECT * FROM payments WHERE id = ?"
         row = self._db().execute(sql, (payment_id,)).fetchone()
-        return None if row is None else Payment(**dict(row))
+        return None if row is None else _payment(row)
 
     def reviews(self) -> list[dict[str, Any]]:
         rows = self._db().execute("SELECT event, details FROM reviews ORDER BY id")
@@ -173,17 +175,11 @@ class SqliteStore:
             "ORDER BY next_attempt, key LIMIT ?",
             (now, limit),
         )
-        return [
-            OutboxItem(
-                key=r["key"],
-                kind=r["kind"],
-                payload=json.loads(r["payload"]),
-                attempts=r["attempts"],
-                next_attempt=r["next_attempt"],
-                last_error=r["last_error"],
-            )
-            for r in rows
-        ]
+        return [_outbox(r) for r in rows]
+
+    def unsent(self) -> list[OutboxItem]:
+        rows = self._db().execute("SELECT * FROM outbox WHERE sent = 0 ORDER BY next_attempt, key")
+        return [_outbox(r) for r in rows]
 
     def done(self, key: str) -> None:
         with self._tx() as db:
@@ -199,3 +195,18 @@ class SqliteStore:
 
     def pending(self) -> int:
         return self._db().execute("SELECT COUNT(*) FROM outbox WHERE sent = 0").fetchone()[0]
+
+
+def _payment(row: sqlite3.Row) -> Payment:
+    return Payment(**{**dict(row), "disputed": bool(row["disputed"])})
+
+
+def _outbox(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        key=row["key"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        attempts=row["attempts"],
+        next_attempt=row["next_attempt"],
+        last_error=row["last_error"],
+    )

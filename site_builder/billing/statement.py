@@ -34,6 +34,7 @@ class PaymentRecord:
     amount: int  # minor units received
     refunded: int = 0
     instalment: int | None = None  # the entry (n) the payer meant to pay, if any
+    disputed: bool = False
 
     @property
     def net(self) -> int:
@@ -204,12 +205,15 @@ def statement(
     days_overdue = max((e.days_overdue for e in entries), default=0)
     all_fees = tuple(sorted((f for charges in fees for f in charges), key=lambda f: f.on))
     amount_due = balance - offered
+    status = _status(invoice.status, balance, paid, amount_due, days_overdue)
+    if live and any(p.disputed for p in counted):
+        status = "disputed"  # nothing to pay or remind until a person settles it
     return Statement(
         number=invoice.number,
         currency=currency,
         issued=invoice.issued,
         due=due,
-        status=_status(invoice.status, balance, paid, amount_due, days_overdue),
+        status=status,
         totals=totals,
         paid=paid,
         refunded=refunded,

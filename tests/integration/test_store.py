@@ -6,6 +6,7 @@ import multiprocessing
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,20 @@ def test_outbox_retries_later_and_finishes(store: Store) -> None:
     store.done("receipt:pi_2")
     assert [i.key for i in store.due(now=600)] == ["receipt:pi_1"]
     assert store.pending() == 1
+    (failing,) = store.unsent()
+    assert (failing.key, failing.attempts, failing.last_error) == (
+        "receipt:pi_1",
+        1,
+        "451 try later",
+    )
+
+
+def test_a_dispute_stays_whatever_comes_after(store: Store) -> None:
+    store.apply(Change("evt_1", payments=[paid("pi_1")]))
+    store.apply(Change("evt_2", payments=[replace(paid("pi_1"), disputed=True)]))
+    store.apply(Change("evt_3", payments=[paid("pi_1", refunded=500)]))  # a later refund
+    (payment,) = store.payments("INV-1")
+    assert payment.disputed and payment.refunded == 500 and store.payment("pi_1") == payment
 
 
 def _apply_many(path: str, results: multiprocessing.Queue) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from site_builder.billing import Statement, resolve_terms, statement
@@ -187,6 +188,14 @@ def test_overpayment_shows_as_a_zero_balance_and_a_credit() -> None:
         "paid",
     )
     assert st.entries[0].paid == 100000
+
+
+def test_a_disputed_payment_marks_the_invoice_disputed_until_settled() -> None:
+    disputed = replace(pay(date(2026, 3, 10), 60000), disputed=True)
+    st = statement(invoice(), REFERENCE, [disputed], date(2026, 4, 20))
+    assert st.status == "disputed" and st.amount_due > 0  # the figures stay true
+    void = statement(invoice(status="void"), REFERENCE, [disputed], date(2026, 4, 20))
+    assert void.status == "void"
 
 
 def test_a_refund_reopens_the_balance() -> None:

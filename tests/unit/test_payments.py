@@ -107,3 +107,12 @@ def test_expiry_refund_and_dispute() -> None:
         dispute.reviews[0]["problem"] == "dispute opened"
         and dispute.reviews[0]["invoice"] == "INV-1"
     )
+    assert dispute.payments[0].disputed and dispute.payments[0].status == "succeeded"
+    assert [i.kind for i in dispute.outbox] == ["publish"]
+    unknown = plan(
+        event("charge.dispute.created", {"id": "dp_2", "payment_intent": "pi_9", "amount": 5}),
+        None,
+        None,
+        "d",
+    )
+    assert not unknown.payments and unknown.reviews[0]["invoice"] is None

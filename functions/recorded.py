@@ -1,0 +1,51 @@
+"""Payments the functions recorded, in the content model the build and the rules speak."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from functions.store.base import Payment, Store
+from site_builder.bundle import ClientBundle, with_payments
+from site_builder.model import Payment as ContentPayment
+from site_builder.money import to_major
+
+
+def content_payment(payment: Payment) -> ContentPayment | None:
+    """The payment as the billing rules count it; None for a failed one (no money came).
+
+    A bank debit still processing counts as paid, so nobody is asked to pay twice
+    while it settles; if it fails, its record turns ``failed`` and the balance reopens.
+    """
+    if payment.status == "failed":
+        return None
+    return ContentPayment(
+        id=payment.id,
+        invoice=payment.invoice,
+        amount=to_major(payment.amount, payment.currency),
+        currency=payment.currency,
+        date=date.fromisoformat(payment.received),
+        method=payment.method,  # type: ignore[arg-type]  # card, bank_debit or other
+        instalment=payment.instalment,
+        refunded=to_major(payment.refunded, payment.currency),
+        disputed=payment.disputed,
+    )
+
+
+def as_content(payments: Iterable[Payment]) -> list[ContentPayment]:
+    return [c for p in payments if (c := content_payment(p)) is not None]
+
+
+def by_client(store: Store) -> dict[str, list[ContentPayment]]:
+    """Every recorded payment, grouped by client: what ``portal build`` adds to the content."""
+    grouped: dict[str, list[ContentPayment]] = {}
+    for payment in store.payments():
+        if (counted := content_payment(payment)) is not None:
+            grouped.setdefault(payment.client, []).append(counted)
+    return grouped
+
+
+def with_store_payments(bundle: ClientBundle, store: Store) -> ClientBundle:
+    """A client's snapshot plus every payment the store recorded for its invoices."""
+    recorded = (p for invoice in bundle.invoices for p in store.payments(invoice.number))
+    return with_payments(bundle, as_content(recorded))

@@ -1,0 +1,98 @@
+"""`portal build` and the store: recorded payments count, and the store gets the ledger."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from functions.recorded import by_client
+from functions.store import Change, Payment, SqliteStore
+from site_builder.build import build
+from site_builder.cli import app
+from site_builder.tokens import client_token
+from tests.conftest import SAMPLE_TODAY, SECRET
+
+CARD = Payment(
+    "pi_recorded",
+    "INV-2026-0130",
+    "harbor-light",
+    165000,
+    "USD",
+    "2026-11-20",
+    "card",
+    "succeeded",
+)
+
+
+def ledger(out: Path) -> dict[str, dict]:
+    return json.loads((out / "build" / "ledger.json").read_text())["invoices"]
+
+
+def portal(out: Path, client: str = "harbor-light") -> Path:
+    return out / "public" / "c" / client_token(SECRET, client, 1)
+
+
+def rebuild(content: Path, out: Path, store: SqliteStore):  # type: ignore[no-untyped-def]
+    return build(content, out, SAMPLE_TODAY, secret=SECRET, recorded=by_client(store))
+
+
+def test_a_recorded_payment_rerenders_only_its_client(content: Path, tmp_path: Path) -> None:
+    out, store = tmp_path / "out", SqliteStore(tmp_path / "store.sqlite3")
+    rebuild(content, out, store)
+    assert ledger(out)["INV-2026-0130"]["status"] == "open"
+
+    store.apply(Change("evt_1", payments=[CARD]))
+    report = rebuild(content, out, store)
+    assert (report.clients_rendered, report.full) == (1, False)
+    assert ledger(out)["INV-2026-0130"]["status"] == "paid"
+    assert set(report.ledger_changes) >= {"INV-2026-0130"}
+    assert (portal(out) / "receipts" / "pi_recorded.html").exists()
+    # the snapshot stays content-only: the functions add the store's payments themselves
+    snapshot = json.loads((out / "build" / "clients" / "harbor-light.json").read_text())
+    assert "pi_recorded" not in {p["id"] for p in snapshot["payments"]}
+
+    assert rebuild(content, out, store).clients_rendered == 0  # nothing new recorded
+
+
+def test_refunds_and_disputes_reach_the_pages(content: Path, tmp_path: Path) -> None:
+    out, store = tmp_path / "out", SqliteStore(tmp_path / "store.sqlite3")
+    store.apply(Change("evt_1", payments=[CARD]))
+    rebuild(content, out, store)
+    store.apply(Change("evt_2", payments=[replace(CARD, refunded=65000)]))
+    rebuild(content, out, store)
+    entry = ledger(out)["INV-2026-0130"]
+    assert (entry["paid"], entry["amount_due"]) == (100000, 65000)  # the balance reopens
+    receipt = (portal(out) / "receipts" / "pi_recorded.html").read_text()
+    assert "Refunded" in receipt and "$650.00" in receipt
+
+    store.apply(Change("evt_3", payments=[replace(CARD, disputed=True)]))
+    rebuild(content, out, store)
+    assert ledger(out)["INV-2026-0130"]["status"] == "disputed"
+    page = (portal(out) / "invoices" / "INV-2026-0130.html").read_text()
+    assert "Disputed" in page and 'name="invoice"' not in page  # no Pay button
+
+
+def test_portal_build_loads_the_ledger_into_the_store(content: Path, tmp_path: Path) -> None:
+    store_path = tmp_path / "store.sqlite3"
+    result = CliRunner().invoke(
+        app,
+        [
+            "build",
+            "--content",
+            str(content),
+            "--out",
+            str(tmp_path / "out"),
+            "--today",
+            SAMPLE_TODAY.isoformat(),
+            "--store",
+            str(store_path),
+        ],
+        env={"PORTAL_SECRET": SECRET},
+    )
+    assert result.exit_code == 0, result.output
+    built = ledger(tmp_path / "out")
+    store = SqliteStore(store_path)
+    assert {n: store.invoice(n) for n in built} == built
