@@ -9,12 +9,14 @@ any other line break) raises :class:`InvalidMailError`, a ``ValueError``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from functions.mailer.base import InvalidMailError
 
@@ -70,6 +72,18 @@ class Mail:
                 raise TypeError(f"Mail.{name} must be a tuple of addresses, not a str")
             object.__setattr__(self, name, tuple(value))
         object.__setattr__(self, "headers", tuple((str(k), str(v)) for k, v in self.headers))
+
+    def as_payload(self) -> dict[str, Any]:
+        """Plain JSON for an outbox item: a mail decided now and sent by the drain later."""
+        return {**asdict(self), "headers": [list(h) for h in self.headers]}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Mail:
+        fields = dict(payload)
+        for name in ("to", "cc"):
+            fields[name] = tuple(fields.get(name, ()))
+        fields["headers"] = tuple(tuple(h) for h in fields.get("headers", ()))
+        return cls(**fields)
 
 
 def check_header_value(name: str, value: str) -> str:

@@ -659,3 +659,17 @@ def test_env_ses_does_not_import_boto3_until_it_sends() -> None:
 def test_env_bad_settings(env: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         mailer_from_env(env)
+
+
+def test_a_mail_survives_the_outbox_as_json() -> None:
+    mail = Mail(
+        to=("Ana <ana@example.com>",),
+        cc=("lead@example.com",),
+        subject="Invoice INV-1042 is due in 5 days",
+        text="Hello",
+        html="<p>Hello</p>",
+        sender="billing@agency.example",
+        message_id="reminder:INV-1042:1:before-5",
+        headers=(("X-Portal-Step", "before-5"),),
+    )
+    assert Mail.from_payload(json.loads(json.dumps(mail.as_payload()))) == mail
