@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from site_builder.billing.reminders import Cadence
 from site_builder.bundle import Account
 
 
-def ledger_entry(client_id: str, account: Account) -> dict[str, Any]:
-    """What the functions need to know about one invoice, as of the build's day."""
+def ledger_entry(
+    client_id: str, account: Account, reminders: Cadence | None = None
+) -> dict[str, Any]:
+    """What the functions need to know about one invoice, as of the build's day.
+
+    ``reminders``: the client's resolved reminder schedule, from which the store works out
+    each entry's next reminder day (``Cadence.to_json``).
+    """
     inv, st = account.invoice, account.statement
-    return {
+    entry = {
         "client": client_id,
         "currency": inv.currency,
         "issued": inv.issued.isoformat(),
@@ -34,3 +41,6 @@ def ledger_entry(client_id: str, account: Account) -> dict[str, Any]:
             for e in st.entries
         ],
     }
+    if reminders is not None:
+        entry["reminders"] = reminders.to_json()
+    return entry
