@@ -158,7 +158,8 @@ def _bare_days(value: object) -> object:
         return {"days": value}
     if not isinstance(value, dict | ReminderStep):
         raise ValueError(
-            f"expected a number of days or {{days: N, tone: ..., cc_leadership: ...}}, got {value!r}"
+            "expected a number of days or {days: N, tone: ..., cc_leadership: ...}, "
+            f"got {value!r}"
         )
     return value
 
