@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email.utils import parseaddr
 from itertools import groupby
 
 from functions.recorded import with_store_payments
@@ -44,7 +45,7 @@ class ReminderRow:
     tone: str
     client: str
     locale: str
-    to: tuple[str, ...]
+    to: tuple[str, ...]  # bare addresses
     cc: tuple[str, ...]
     amount_due: str
     subject: str
@@ -178,8 +179,8 @@ class _Run:
                 tone=step.tone,
                 client=client_id,
                 locale=bundle.locale,
-                to=mail.to,
-                cc=mail.cc,
+                to=tuple(parseaddr(a)[1] for a in mail.to),
+                cc=tuple(parseaddr(a)[1] for a in mail.cc),
                 amount_due=format_money(amount_due, st.currency, bundle.locale),
                 subject=mail.subject,
                 key=key,
