@@ -174,10 +174,11 @@ def to_mime(mail: Mail) -> EmailMessage:
     msg["Subject"] = subject
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id_of(mail)
-    for name, value in extra:
-        msg[name] = value
     msg.set_content(mail.text, subtype="plain", charset="utf-8")
     msg.add_alternative(mail.html, subtype="html", charset="utf-8")
+    # after the body: set_content drops Content-* headers, e.g. a Content-Language
+    for name, value in extra:
+        msg[name] = value
     return msg
 
 
