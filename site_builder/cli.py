@@ -199,7 +199,9 @@ def remind(
     store = SqliteStore(store_path)
     previous = manifest.load(out / "build")
     if dry_run and previous is None:
-        err_console.print(f"[red]No build in {out / 'build'}: run `portal build` first.[/red]")
+        err_console.print(
+            f"[red]No build in {out / 'build'}: run `portal build` first.[/red]", soft_wrap=True
+        )
         raise typer.Exit(2)
     if not dry_run:
         # the same day as the last build: only what changed since is rendered again

@@ -7,6 +7,7 @@ a fresh store. Emails go through the outbox drain and SmtpMailer to aiosmtpd on 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 import shutil
 from collections.abc import Iterator
@@ -408,3 +409,232 @@ def test_ninety_days_of_the_sample_agency(site: Site, smtp: SmtpServer) -> None:
         assert r.to == to and r.cc in (frozenset(), cc) and r.language == language
         assert re.match(SUBJECT_WORDS[language], r.subject), r.subject
     assert sorted((d, r.invoice, r.instalment, r.step, bool(r.cc)) for d, r in got) == EXPECTED_WALK
+
+
+# --- exactly once -------------------------------------------------------------------------
+
+
+def outbox_keys(store: Store) -> list[str]:
+    return sorted(i.key for i in store.unsent())
+
+
+def test_rerunning_a_day_sends_nothing_new(site: Site, smtp: SmtpServer) -> None:
+    first = site.remind(SAMPLE_TODAY)
+    assert "17 reminders queued" in first
+    queued = outbox_keys(site.store)
+    assert len(queued) == 17
+    again = site.remind(SAMPLE_TODAY)
+    assert "0 reminders queued" in again and "0 looked at" in again  # the index offers nothing
+    # even when every track is offered again (a stale index, a build in between)
+    store = site.store
+    ledger = json.loads((site.out / "build" / "ledger.json").read_bytes())["invoices"]
+    store.put_invoices(ledger)
+    with store._tx() as db:  # set every track back to today, as a lagging index might
+        db.execute(
+            "UPDATE reminder_tracks SET next_date = ? WHERE next_date IS NOT NULL",
+            (SAMPLE_TODAY.isoformat(),),
+        )
+    report = site.run(SAMPLE_TODAY)
+    assert report.looked_at > 17 and report.sent == [] and report.already == []
+    assert outbox_keys(store) == queued
+    deliver(store, smtp)
+    site.remind(SAMPLE_TODAY)
+    deliver(store, smtp)
+    assert len(smtp.handler.envelopes) == 17
+
+
+def _run_days(path: str, out: str, days: list[date], start: Any, results: Any) -> None:
+    """One of two processes running the same days at the same time."""
+    site = Site(Path(out), Path(path))
+    store = site.store
+    for day in days:
+        start.wait(timeout=60)  # both processes on the same day together
+        report = job.run(store, site.snapshots, Theme(), day, secret=SECRET)
+        results.put(([r.key for r in report.sent], [r.key for r in report.already]))
+
+
+def test_two_processes_on_the_same_days_send_each_reminder_once(
+    built: Path, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    days = [SAMPLE_TODAY + timedelta(days=i) for i in range(14)]
+    reference = fresh_site(built, tmp_path / "reference")
+    expected = sorted(r.key for day in days for r in reference.run(day).sent)
+
+    site = fresh_site(built, tmp_path / "shared")
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(2), context.Queue()
+    workers = [
+        context.Process(
+            target=_run_days, args=(str(site.store_path), str(site.out), days, start, results)
+        )
+        for _ in range(2)
+    ]
+    for w in workers:
+        w.start()
+    outcomes = [results.get(timeout=120) for _ in range(2 * len(days))]
+    for w in workers:
+        w.join(timeout=60)
+        assert w.exitcode == 0
+    sent = [key for keys, _ in outcomes for key in keys]
+    refused = [key for _, keys in outcomes for key in keys]
+    assert sorted(sent) == expected  # each once, between them
+    assert set(refused) <= set(expected)  # what the slower one decided too, refused
+    assert outbox_keys(site.store) == expected
+    logged = [
+        r.key
+        for number in {k.split(":")[1] for k in expected}
+        for r in site.store.reminders(number)
+    ]
+    assert sorted(logged) == expected
+    deliver(site.store, smtp)
+    ids = [r.invoice + ":" + str(r.instalment) + ":" + r.step for r in received(smtp)]
+    assert sorted(f"reminder:{i}" for i in ids) == expected
+
+
+class Crash(RuntimeError):
+    pass
+
+
+class CrashingStore(SqliteStore):
+    """Dies in the middle of a run: before (or just after) the ``at``-th batch is written."""
+
+    def __init__(self, path: Path, at: int, after_write: bool) -> None:
+        super().__init__(path)
+        self.at, self.after_write, self.calls = at, after_write, 0
+
+    def record_reminders(self, reminders: Any) -> list[bool]:
+        self.calls += 1
+        if self.calls == self.at and not self.after_write:
+            raise Crash("killed before the write")
+        done = super().record_reminders(reminders)
+        if self.calls == self.at:
+            raise Crash("killed after the write, before anyone heard of it")
+        return done
+
+
+@pytest.mark.parametrize("after_write", [False, True])
+def test_a_crash_mid_run_then_a_rerun_sends_each_reminder_once(
+    site: Site, after_write: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(job, "BATCH", 4)  # 17 reminders: five batches
+    with pytest.raises(Crash):
+        site.run(SAMPLE_TODAY, CrashingStore(site.store_path, at=3, after_write=after_write))
+    written = len(outbox_keys(site.store))
+    assert written == (12 if after_write else 8)
+    rerun = site.run(SAMPLE_TODAY)
+    assert len(rerun.sent) == 17 - written and rerun.already == []
+    assert len(set(outbox_keys(site.store))) == 17
+    assert site.run(SAMPLE_TODAY).sent == []
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def test_a_day_of_smtp_refusals_loses_nothing_and_repeats_nothing(
+    site: Site, smtp: SmtpServer
+) -> None:
+    store = site.store
+    smtp.handler.rcpt_reply = "451 4.3.0 mailbox busy, try again later"
+    clock = 1_800_000_000.0  # the drain's clock: a day of tries, every hour
+    site.remind(SAMPLE_TODAY)
+    for hour in range(24):
+        report = deliver(store, smtp, now=clock + hour * 3600)
+        assert report.done == []
+    site.remind(SAMPLE_TODAY + timedelta(days=1))  # the next day's run, server still refusing
+    deliver(store, smtp, now=clock + 24 * 3600)
+    unsent = store.unsent()
+    assert len(unsent) == 18 and smtp.handler.envelopes == []
+    assert all(i.attempts >= 1 and "451" in i.last_error for i in unsent)
+    shown = site.remind(SAMPLE_TODAY + timedelta(days=1), "--dry-run")  # the failure is visible
+    assert "18 reminder emails in the outbox" in shown and "not sent yet" in shown
+
+    smtp.handler.rcpt_reply = None  # the server is back
+    later = clock + 24 * 3600 + 6 * 3600  # past the longest back-off
+    report = deliver(store, smtp, now=later)
+    assert len(report.done) == 18 and store.pending() == 0
+    assert deliver(store, smtp, now=later + 10**6).done == []
+    keys = [(r.invoice, r.instalment, r.step) for r in received(smtp)]
+    assert len(keys) == 18 == len(set(keys))
+
+
+# --- the same job on DynamoDB ------------------------------------------------------------------
+
+
+def test_the_job_on_dynamodb_queues_what_it_queues_on_sqlite(
+    site: Site, moto_endpoint: str
+) -> None:
+    import threading
+    import uuid
+
+    from functions.store import DynamoStore
+    from functions.store.dynamodb import create_table
+    from tests.integration.conftest import aws_client
+
+    name = f"remind-{uuid.uuid4().hex[:12]}"
+    create_table(aws_client("dynamodb", moto_endpoint), name)
+    dynamo = DynamoStore(name, aws_client("dynamodb", moto_endpoint))
+    dynamo.put_invoices(json.loads((site.out / "build" / "ledger.json").read_bytes())["invoices"])
+    days = [SAMPLE_TODAY + timedelta(days=i) for i in range(8)]
+    for day in days[:-1]:
+        site.run(day)
+        site.run(day, dynamo)
+    # the last day: two writers at once on DynamoDB, each with its own client
+    site.run(days[-1])
+    start = threading.Barrier(2)
+    reports: list[job.RemindReport] = []
+
+    def run(store: DynamoStore) -> None:
+        start.wait()
+        reports.append(site.run(days[-1], store))
+
+    writers = [
+        threading.Thread(
+            target=run, args=(DynamoStore(name, aws_client("dynamodb", moto_endpoint)),)
+        )
+        for _ in range(2)
+    ]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(timeout=120)
+    assert len(reports) == 2
+    sent = [r.key for report in reports for r in report.sent]
+    assert len(sent) == len(set(sent))
+
+    def outbox(store: Store) -> dict[str, Any]:
+        return {i.key: i.payload for i in store.unsent()}
+
+    assert outbox(dynamo) == outbox(site.store) and len(outbox(dynamo)) > 20
+    assert site.run(days[-1], dynamo).sent == []  # a rerun: nothing new
+    number = "INV-2026-0131"
+    assert [(r.step, r.day) for r in dynamo.reminders(number)] == [
+        (r.step, r.day) for r in site.store.reminders(number)
+    ]
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_dry_run_prints_the_table_and_changes_nothing(site: Site) -> None:
+    store = site.store
+    tracks = store.reminders_due("2099-01-01")
+    shown = site.remind(SAMPLE_TODAY, "--dry-run")
+    assert "Would send on 2026-11-23" in shown
+    assert "17 reminders would be queued" in shown
+    for words in ("INV-2026-0125", "overdue-14", "faiz@batikwarisan.example", "帳單 INV-2026-0128"):
+        assert words in shown
+    assert store.unsent() == [] and store.reminders_due("2099-01-01") == tracks
+    assert store.reminders("INV-2026-0125") == []
+
+
+def test_remind_builds_first_when_there_is_no_build(tmp_path: Path) -> None:
+    site = Site(tmp_path / "fresh", tmp_path / "store.sqlite3")
+    runner = CliRunner()
+    base = ["remind", "--content", str(SAMPLE), "--out", str(site.out)]
+    base += ["--store", str(site.store_path), "--today", SAMPLE_TODAY.isoformat()]
+    nothing = runner.invoke(app, [*base, "--dry-run"], env=ENV)
+    assert nothing.exit_code == 2 and "run `portal build` first" in nothing.output
+    assert "17 reminders queued" in site.remind(SAMPLE_TODAY)
+    assert (site.out / "build" / "ledger.json").exists()
+    bad = runner.invoke(app, [*base[:-1], "23/11/2026"], env=ENV)
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
