@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
@@ -75,7 +76,14 @@ class Mail:
 
     def as_payload(self) -> dict[str, Any]:
         """Plain JSON for an outbox item: a mail decided now and sent by the drain later."""
-        return {**asdict(self), "headers": [list(h) for h in self.headers]}
+        # shallow: every field is a str or a tuple of str (asdict's deep copy costs 70 µs)
+        fields = {f.name: getattr(self, f.name) for f in dataclass_fields(self)}
+        return {
+            **fields,
+            "to": list(self.to),
+            "cc": list(self.cc),
+            "headers": [list(h) for h in self.headers],
+        }
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> Mail:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from email.utils import parseaddr
 from itertools import groupby
 
 from functions.recorded import with_store_payments
@@ -116,17 +115,16 @@ class _Run:
     def client(self, client_id: str, tracks: list[ReminderTrack]) -> None:
         """Decide every due track of one client, from one read of its snapshot."""
         today, day = self.today, self.today.isoformat()
-        bundle = self.snapshots.load(client_id)
+        wanted = {t.invoice for t in tracks}
+        # only the invoices with a reminder due: the rest of the account is not needed
+        bundle = self.snapshots.load(client_id, only=wanted)
         if bundle is None:
             self.report.problems.append(
                 f"{client_id}: no snapshot in the build; run `portal build`"
             )
             self.moves.extend(_later(tracks, today))  # looked at again on its next reminder day
             return
-        wanted = {t.invoice for t in tracks}
-        # price only the invoices with a reminder due: the rest of the account is not needed
-        subset = [i for i in bundle.invoices if i.number in wanted]
-        priced = with_store_payments(bundle.model_copy(update={"invoices": subset}), self.store)
+        priced = with_store_payments(bundle, self.store)
         try:
             by_number = {a.invoice.number: a for a in accounts(priced, today)}
         except AccountErrors as exc:
@@ -179,8 +177,12 @@ class _Run:
                 tone=step.tone,
                 client=client_id,
                 locale=bundle.locale,
-                to=tuple(parseaddr(a)[1] for a in mail.to),
-                cc=tuple(parseaddr(a)[1] for a in mail.cc),
+                to=tuple(c.email for c in bundle.client.contacts if c.role == "billing"),
+                cc=tuple(
+                    c.email
+                    for c in bundle.client.contacts
+                    if step.cc_leadership and c.role == "leadership"
+                ),
                 amount_due=format_money(amount_due, st.currency, bundle.locale),
                 subject=mail.subject,
                 key=key,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from email.headerregistry import Address
+from functools import lru_cache
 
 from babel.lists import format_list
 from babel.support import Translations
@@ -142,6 +143,7 @@ def fee_notice(
     return text % {"amount": added, "date": format_day(first, locale), "total": total}
 
 
+@lru_cache(maxsize=4096)
 def _address(name: str, email: str) -> str:
     # "Name <a@b>", quoted where the name needs it; the mailer encodes non-ASCII names
     username, _, domain = email.rpartition("@")

@@ -231,12 +231,16 @@ def decide(
     its next reminder day. Steps only move forward: a step at or before the last one sent
     is never sent (not even when a run is given an earlier ``--today``).
     """
-    upcoming = next_after(cadence, due, issued, today)
+    now, upcoming = None, None
+    for item in schedule(cadence, due, issued):  # one pass: the current step and the next day
+        if item.on > today:
+            upcoming = item.on
+            break
+        now = item
     if status in SETTLED or amount_due <= 0:
         if payment_pending and upcoming is not None:
             return Decision("wait", upcoming)
         return Decision("close", None)
-    now = current(cadence, due, issued, today)
     if now is None or (last_offset is not None and now.step.offset <= last_offset):
         return Decision("wait", upcoming) if upcoming is not None else Decision("close", None)
     return Decision("send", upcoming, now.step)
