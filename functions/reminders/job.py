@@ -15,16 +15,26 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import groupby
+from typing import Protocol
 
 from functions.recorded import with_store_payments
 from functions.reminders.mail import reminder_key, reminder_mail
 from functions.snapshots import FolderSnapshots
-from functions.store.base import OutboxItem, Reminder, ReminderTrack, Store, TrackMove
+from functions.store.base import (
+    OutboxItem,
+    Payment,
+    Reminder,
+    ReminderTrack,
+    Store,
+    TrackMove,
+)
 from site_builder.billing.reminders import SETTLED, cadence_from_text, decide, next_after
 from site_builder.bundle import Account, AccountErrors, accounts
 from site_builder.formatting import format_money
@@ -32,6 +42,8 @@ from site_builder.render import Theme
 from site_builder.tokens import client_token
 
 BATCH = 200  # reminders per store transaction: short write locks, few commits
+PARALLEL_FROM = 2000  # due tracks; below this, starting workers costs more than it saves
+MAX_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -72,71 +84,161 @@ def run(
     *,
     secret: str,
     dry_run: bool = False,
+    workers: int | None = None,
 ) -> RemindReport:
-    """Decide and record the reminders due on ``today``; ``dry_run`` decides only."""
+    """Decide and record the reminders due on ``today``; ``dry_run`` decides only.
+
+    A big day is split by client over ``workers`` forked processes when the store can be
+    reopened in one (``reopened()``: SQLite; on AWS the job is one Lambda process). Each
+    worker reads, decides and records its clients through its own connection.
+    """
     started = time.perf_counter()
     report = RemindReport(today, dry_run)
     tracks = store.reminders_due(today.isoformat())
     report.looked_at = len(tracks)
-    job = _Run(store, snapshots, theme, today, secret, report)
-    for client_id, group in groupby(tracks, key=lambda t: t.client):
-        job.client(client_id, list(group))
-    decided, moves = job.decided, job.moves
-
-    for move in moves:
-        if move.next_date is None:
-            report.closed += 1
-        else:
-            report.waiting += 1
-    if dry_run:
-        report.sent = [row for _, row in decided]
+    groups = [(client, list(group)) for client, group in groupby(tracks, key=lambda t: t.client)]
+    decider = _Decider(snapshots, theme, today, secret)
+    workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
+    reopen = getattr(store, "reopened", None)
+    if (
+        workers > 1
+        and len(tracks) >= PARALLEL_FROM
+        and callable(reopen)
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        parts: Iterable[_Outcome] = _in_workers(_Work(decider, reopen, dry_run), groups, workers)
     else:
-        for start in range(0, len(decided), BATCH):
-            batch = decided[start : start + BATCH]
-            recorded = store.record_reminders([reminder for reminder, _ in batch])
-            for (_, row), ok in zip(batch, recorded, strict=True):
-                (report.sent if ok else report.already).append(row)
-        store.move_reminders(moves)
+        parts = [_settle(decider, store, groups, dry_run)]
+    for part in parts:
+        report.sent += part.sent
+        report.already += part.already
+        report.closed += part.closed
+        report.waiting += part.waiting
+        report.problems += part.problems
+    report.sent.sort(key=_row_order)
+    report.already.sort(key=_row_order)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _row_order(row: ReminderRow) -> tuple[str, str, int]:
+    return (row.client, row.invoice, row.instalment)
+
+
 @dataclass
-class _Run:
-    store: Store
+class _Outcome:
+    """What one process did with its share of the day's clients."""
+
+    sent: list[ReminderRow] = field(default_factory=list)
+    already: list[ReminderRow] = field(default_factory=list)
+    closed: int = 0
+    waiting: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _settle(
+    decider: _Decider, store: Store, groups: list[tuple[str, list[ReminderTrack]]], dry: bool
+) -> _Outcome:
+    """Decide the clients' reminders, then record them (each with its email) and the moves."""
+    decided = _Decided()
+    for client_id, tracks in groups:
+        decider.client(client_id, tracks, store, decided)
+    outcome = _Outcome(problems=decided.problems)
+    outcome.closed = sum(1 for m in decided.moves if m.next_date is None)
+    outcome.waiting = len(decided.moves) - outcome.closed
+    if dry:
+        outcome.sent = [row for _, row in decided.reminders]
+        return outcome
+    for start in range(0, len(decided.reminders), BATCH):
+        batch = decided.reminders[start : start + BATCH]
+        recorded = store.record_reminders([reminder for reminder, _ in batch])
+        for (_, row), ok in zip(batch, recorded, strict=True):
+            (outcome.sent if ok else outcome.already).append(row)
+    store.move_reminders(decided.moves)
+    return outcome
+
+
+class PaymentSource(Protocol):
+    def payments(self, invoice: str | None = None) -> list[Payment]: ...
+
+
+@dataclass
+class _Decided:
+    reminders: list[tuple[Reminder, ReminderRow]] = field(default_factory=list)
+    moves: list[TrackMove] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Work:
+    decider: _Decider
+    reopen: Callable[[], Store]
+    dry_run: bool
+
+
+_WORK: _Work | None = None  # set before the workers fork, so they inherit it
+_WORKER_STORE: Store | None = None  # each worker's own connection
+
+
+def _open_store() -> None:
+    global _WORKER_STORE
+    assert _WORK is not None
+    _WORKER_STORE = _WORK.reopen()
+
+
+def _settle_chunk(groups: list[tuple[str, list[ReminderTrack]]]) -> _Outcome:
+    assert _WORK is not None and _WORKER_STORE is not None
+    return _settle(_WORK.decider, _WORKER_STORE, groups, _WORK.dry_run)
+
+
+def _in_workers(
+    work: _Work, groups: list[tuple[str, list[ReminderTrack]]], workers: int
+) -> Iterator[_Outcome]:
+    """Whole clients to each worker; their outcomes (rows, not emails) come back."""
+    global _WORK
+    _WORK = work
+    try:
+        size = max(16, len(groups) // (workers * 8))
+        chunks = [groups[i : i + size] for i in range(0, len(groups), size)]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_open_store) as pool:
+            yield from pool.imap_unordered(_settle_chunk, chunks)
+    finally:
+        _WORK = None
+
+
+@dataclass
+class _Decider:
     snapshots: FolderSnapshots
     theme: Theme
     today: date
     secret: str
-    report: RemindReport
-    decided: list[tuple[Reminder, ReminderRow]] = field(default_factory=list)
-    moves: list[TrackMove] = field(default_factory=list)
 
-    def client(self, client_id: str, tracks: list[ReminderTrack]) -> None:
+    def client(
+        self, client_id: str, tracks: list[ReminderTrack], store: PaymentSource, out: _Decided
+    ) -> None:
         """Decide every due track of one client, from one read of its snapshot."""
         today, day = self.today, self.today.isoformat()
         wanted = {t.invoice for t in tracks}
         # only the invoices with a reminder due: the rest of the account is not needed
         bundle = self.snapshots.load(client_id, only=wanted)
         if bundle is None:
-            self.report.problems.append(
-                f"{client_id}: no snapshot in the build; run `portal build`"
-            )
-            self.moves.extend(_later(tracks, today))  # looked at again on its next reminder day
+            out.problems.append(f"{client_id}: no snapshot in the build; run `portal build`")
+            out.moves.extend(_later(tracks, today))  # looked at again on its next reminder day
             return
-        priced = with_store_payments(bundle, self.store)
+        priced = with_store_payments(bundle, store)  # type: ignore[arg-type]
         try:
             by_number = {a.invoice.number: a for a in accounts(priced, today)}
         except AccountErrors as exc:
-            self.report.problems.append(f"{client_id}: {exc}")
-            self.moves.extend(_later(tracks, today))
+            out.problems.append(f"{client_id}: {exc}")
+            out.moves.extend(_later(tracks, today))
             return
         token = client_token(self.secret, client_id, bundle.client.token_version)
         for track in tracks:
             account = by_number.get(track.invoice)
             entry = _entry(account, track.instalment)
             if account is None or entry is None:  # no longer issued, or its plan changed
-                self.moves.append(TrackMove(track.invoice, track.instalment, day, None))
+                out.moves.append(TrackMove(track.invoice, track.instalment, day, None))
                 continue
             due, status, amount_due = entry
             st = account.statement
@@ -149,11 +251,11 @@ class _Run:
                 status=status,
                 amount_due=amount_due,
                 last_offset=track.last_offset,
-                payment_pending=settled and _pending(self.store, track.invoice),
+                payment_pending=settled and _pending(store, track.invoice),
             )
             next_date = None if decision.next_date is None else decision.next_date.isoformat()
             if decision.action != "send" or decision.step is None:
-                self.moves.append(TrackMove(track.invoice, track.instalment, day, next_date))
+                out.moves.append(TrackMove(track.invoice, track.instalment, day, next_date))
                 continue
             step = decision.step
             last = None if track.last_sent is None else date.fromisoformat(track.last_sent)
@@ -170,6 +272,7 @@ class _Run:
                 email=OutboxItem(key=key, kind="email", payload={"mail": mail.as_payload()}),
                 next_date=next_date,
             )
+            contacts = bundle.client.contacts
             row = ReminderRow(
                 invoice=track.invoice,
                 instalment=track.instalment,
@@ -177,17 +280,15 @@ class _Run:
                 tone=step.tone,
                 client=client_id,
                 locale=bundle.locale,
-                to=tuple(c.email for c in bundle.client.contacts if c.role == "billing"),
+                to=tuple(c.email for c in contacts if c.role == "billing"),
                 cc=tuple(
-                    c.email
-                    for c in bundle.client.contacts
-                    if step.cc_leadership and c.role == "leadership"
+                    c.email for c in contacts if step.cc_leadership and c.role == "leadership"
                 ),
                 amount_due=format_money(amount_due, st.currency, bundle.locale),
                 subject=mail.subject,
                 key=key,
             )
-            self.decided.append((reminder, row))
+            out.reminders.append((reminder, row))
 
 
 def _entry(account: Account | None, instalment: int) -> tuple[date, str, int] | None:
@@ -205,9 +306,9 @@ def _entry(account: Account | None, instalment: int) -> tuple[date, str, int] | 
     return entry.due, status, entry.amount_due
 
 
-def _pending(store: Store, invoice: str) -> bool:
+def _pending(payments: PaymentSource, invoice: str) -> bool:
     """A bank debit still settling counts as paid, but may yet fail and reopen the invoice."""
-    return any(p.status == "pending" for p in store.payments(invoice))
+    return any(p.status == "pending" for p in payments.payments(invoice))
 
 
 def _later(tracks: Iterable[ReminderTrack], today: date) -> list[TrackMove]:

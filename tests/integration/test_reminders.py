@@ -638,3 +638,21 @@ def test_remind_builds_first_when_there_is_no_build(tmp_path: Path) -> None:
     assert (site.out / "build" / "ledger.json").exists()
     bad = runner.invoke(app, [*base[:-1], "23/11/2026"], env=ENV)
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_a_big_day_decided_in_worker_processes_queues_the_same(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = fresh_site(built, tmp_path / "serial")
+    forked = fresh_site(built, tmp_path / "forked")
+    for day in (SAMPLE_TODAY, SAMPLE_TODAY + timedelta(days=7)):
+        serial.run(day)
+        monkeypatch.setattr(job, "PARALLEL_FROM", 1)  # the sample's days are small
+        report = job.run(forked.store, forked.snapshots, Theme(), day, secret=SECRET, workers=2)
+        monkeypatch.undo()
+        assert report.sent and report.problems == []
+
+    def outbox(store: Store) -> dict[str, Any]:
+        return {i.key: i.payload for i in store.unsent()}
+
+    assert outbox(forked.store) == outbox(serial.store)
