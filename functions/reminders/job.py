@@ -323,3 +323,30 @@ def _later(tracks: Iterable[ReminderTrack], today: date) -> list[TrackMove]:
         retry = upcoming or today + timedelta(days=1)
         moves.append(TrackMove(track.invoice, track.instalment, today.isoformat(), str(retry)))
     return moves
+
+
+def still_wanted(key: str, store: Store, snapshots: FolderSnapshots, today: date) -> bool:
+    """Whether a queued reminder should still go out: for the outbox drain's email handler.
+
+    A reminder waits in the outbox while the mail server is down; if a payment (or a
+    dispute) was recorded meanwhile, sending it would ask for money already paid. The
+    key is ``reminder:<invoice>:<instalment>:<step>``; anything else is always wanted.
+    """
+    kind, _, rest = key.partition(":")
+    invoice, _, tail = rest.partition(":")
+    instalment = tail.partition(":")[0]
+    if kind != "reminder" or not invoice or not instalment.isdigit():
+        return True
+    entry = store.invoice(invoice)
+    bundle = snapshots.load(entry["client"], only={invoice}) if entry else None
+    if bundle is None:
+        return True  # nothing known better than when it was decided
+    try:
+        priced = accounts(with_store_payments(bundle, store), today)
+    except AccountErrors:
+        return True
+    figures = _entry(priced[0] if priced else None, int(instalment))
+    if figures is None:
+        return False
+    _, status, amount_due = figures
+    return status not in SETTLED and amount_due > 0

@@ -656,3 +656,18 @@ def test_a_big_day_decided_in_worker_processes_queues_the_same(
         return {i.key: i.payload for i in store.unsent()}
 
     assert outbox(forked.store) == outbox(serial.store)
+
+
+def test_a_queued_reminder_is_no_longer_wanted_once_the_invoice_is_paid(site: Site) -> None:
+    store = site.store
+    site.run(SAMPLE_TODAY)
+    key = "reminder:INV-2026-0131:0:before-5"
+    assert key in outbox_keys(store)
+    assert job.still_wanted(key, store, site.snapshots, SAMPLE_TODAY)
+    pay(store, site, "INV-2026-0131", SAMPLE_TODAY)
+    assert not job.still_wanted(key, store, site.snapshots, SAMPLE_TODAY)
+    assert job.still_wanted("receipt:pi_1", store, site.snapshots, SAMPLE_TODAY)
+    instalment = "reminder:INV-2026-0122:2:before-10"
+    assert job.still_wanted(instalment, store, site.snapshots, SAMPLE_TODAY)
+    pay(store, site, "INV-2026-0122", SAMPLE_TODAY, instalment=2)
+    assert not job.still_wanted(instalment, store, site.snapshots, SAMPLE_TODAY)
