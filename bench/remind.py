@@ -50,6 +50,7 @@ class Row:
     sent: int
     clients: int
     seconds: float
+    cpu: float  # seconds of CPU, this process and its workers
     target: str = "—"
     verdict: str = "—"
 
@@ -94,7 +95,10 @@ def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
 
     def timed(what: str, day: date, target: bool) -> Row:
+        before = os.times()
         result = job.run(store, snapshots, theme, day, secret=os.environ["PORTAL_SECRET"])
+        after = os.times()
+        cpu = sum(after[i] - before[i] for i in range(4))  # user, system, children's
         verdict = "—"
         if target and at_reference:
             verdict = "PASS" if result.seconds <= TARGET_S else "FAIL"
@@ -105,6 +109,7 @@ def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
             len(result.sent),
             len({r.client for r in result.sent}),
             result.seconds,
+            cpu,
             f"≤ {TARGET_S:g} s" if target else "—",
             verdict,
         )
@@ -125,6 +130,11 @@ def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
             f"{sum(r.sent for r in daily):,} reminders over {len(daily)} days"
         )
     notes.append(f"outbox: {store.pending():,} reminder emails queued for the drain")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    notes.append(
+        f"load average at the end (1, 5, 15 min): {load}: other work on the machine "
+        "stretches the wall times, those of the forked workers most"
+    )
     return rows, notes
 
 
@@ -140,9 +150,10 @@ def show(args: argparse.Namespace, origin: str, rows: list[Row], notes: list[str
     for key, value in machine():
         console.print(f"  {key:9} {value}")
     table = Table()
-    headers = ["run", "day", "looked at", "reminders", "clients", "seconds", "target", "result"]
+    headers = ["run", "day", "looked at", "reminders", "clients", "seconds", "cpu s"]
+    headers += ["target", "result"]
     for i, header in enumerate(headers):
-        table.add_column(header, justify="right" if 1 < i < 6 else "left")
+        table.add_column(header, justify="right" if 1 < i < 7 else "left")
     for r in rows:
         style = {"PASS": "green", "FAIL": "red"}.get(r.verdict)
         table.add_row(
@@ -152,6 +163,7 @@ def show(args: argparse.Namespace, origin: str, rows: list[Row], notes: list[str
             f"{r.sent:,}",
             f"{r.clients:,}",
             f"{r.seconds:.2f}",
+            f"{r.cpu:.2f}",
             r.target,
             f"[{style}]{r.verdict}[/{style}]" if style else r.verdict,
         )
