@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -19,7 +20,7 @@ class FolderSnapshots:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._agencies: dict[bytes, Agency] = {}
+        self._agency: tuple[Any, Agency] | None = None  # (as read, as validated)
 
     def load(self, client_id: str, only: Collection[str] | None = None) -> ClientBundle | None:
         """The client's bundle; with ``only``, just those invoices and their payments.
@@ -38,11 +39,9 @@ class FolderSnapshots:
             return ClientBundle.model_validate_json(data)
         raw = orjson.loads(data)
         # every snapshot carries the same agency: validated once, then passed as the model
-        agency_key = orjson.dumps(raw.get("agency"), option=orjson.OPT_SORT_KEYS)
-        agency = self._agencies.get(agency_key)
-        if agency is None:
-            agency = self._agencies[agency_key] = Agency.model_validate(raw.get("agency"))
-        raw["agency"] = agency
+        if self._agency is None or self._agency[0] != raw.get("agency"):
+            self._agency = (raw.get("agency"), Agency.model_validate(raw.get("agency")))
+        raw["agency"] = self._agency[1]
         raw["invoices"] = [i for i in raw.get("invoices", ()) if i.get("number") in only]
         raw["payments"] = [p for p in raw.get("payments", ()) if p.get("invoice") in only]
         raw["notes"] = []
