@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from functions.recorded import with_store_payments
-from functions.snapshots import FolderSnapshots
+from functions.snapshots import Snapshots
 from functions.store.base import CheckoutSession, Store
 from site_builder.bundle import ClientBundle, accounts
 from site_builder.tokens import token_matches
@@ -45,7 +45,7 @@ class Refusal:
 def open_checkout(
     *,
     store: Store,
-    snapshots: FolderSnapshots,
+    snapshots: Snapshots,
     sessions: SessionsApi,
     secret: str,
     invoice: str,

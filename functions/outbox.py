@@ -20,6 +20,7 @@ Handler = Callable[[Mapping[str, Any]], None]
 FIRST_RETRY = 30.0  # seconds
 LAST_RETRY = 6 * 3600.0
 GIVE_UP_RETRY = 7 * 24 * 3600.0  # a permanent failure waits for a person, visibly
+LEASE = 300.0  # seconds a drain holds an item; a drain that dies frees it after this
 
 
 class PermanentFailure(Exception):
@@ -47,6 +48,8 @@ def drain(
     """Do what is due now, once each; returns what was done and what will be retried."""
     report = DrainReport()
     for item in store.due(now(), limit):
+        if not store.claim(item, now() + LEASE):
+            continue  # another drain has it
         try:
             handlers[item.kind](item.payload)
         except PermanentFailure as exc:

@@ -1,4 +1,4 @@
-"""Real local servers the integration tests share: moto's standalone AWS server."""
+"""Real local servers the integration tests share: moto's standalone AWS server, SMTP."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+
+from functions.mailer.smtp import SmtpMailer
 
 # moto_server, but answering one request at a time. moto's threaded server runs concurrent
 # TransactWriteItems unguarded: both can pass the same condition, and a cancelled one rolls
@@ -34,9 +37,7 @@ moto.server.main(sys.argv[1:])
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's standalone server on a free local port, one per test module."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", MOTO_ONE_AT_A_TIME, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -70,3 +71,62 @@ def aws_client(service: str, endpoint: str) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder:
+    """An aiosmtpd handler that records what it accepted and can be told to refuse."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
+        self.rcpt_reply: str | None = None  # e.g. "451 4.3.0 try later"
+        self.refuse: set[str] = set()  # recipients answered 550
+        self.data_reply: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.data_reply:
+            return self.data_reply
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self, **smtp_parameters: Any) -> None:
+        self.handler = Recorder()
+        self.port = free_port()
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5.0, **smtp_parameters
+        )
+        self.controller.start()
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self.controller.stop()
+            self.running = False
+
+    def mailer(self, **options: Any) -> SmtpMailer:
+        options.setdefault("timeout", 3.0)
+        return SmtpMailer("127.0.0.1", self.port, **options)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,3 +51,26 @@ def test_a_permanent_failure_waits_visibly(tmp_path: Path) -> None:
     (item,) = store.due(now=10**9)
     assert item.last_error == "permanent: 550 no such user" and item.attempts == 1
     assert store.due(now=3600) == []
+
+
+def test_two_drains_at_once_send_each_item_once(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    SqliteStore(path).apply(
+        Change(
+            "evt_1", outbox=[OutboxItem(f"receipt:pi_{n}", "email", {"n": n}) for n in range(40)]
+        )
+    )
+    sent: list[int] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        store = SqliteStore(path)
+        start.wait()
+        drain(store, {"email": lambda payload: sent.append(payload["n"])}, limit=100)
+
+    drains = [threading.Thread(target=run) for _ in range(2)]
+    for d in drains:
+        d.start()
+    for d in drains:
+        d.join(timeout=30)
+    assert sorted(sent) == list(range(40))
