@@ -75,12 +75,7 @@ def snapshots_from_env(env: Mapping[str, str]) -> Snapshots:
 
 def site_from_env(env: Mapping[str, str]) -> Site:
     if bucket := env.get("PORTAL_SITE_BUCKET"):
-        return S3Site(
-            bucket,
-            LazyClient("s3", env),
-            LazyClient("cloudfront", env),
-            env.get("PORTAL_DISTRIBUTION_ID", ""),
-        )
+        return S3Site(bucket, LazyClient("s3", env))
     return FolderSite(Path(env.get("PORTAL_PUBLIC", "public")))
 
 

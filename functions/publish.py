@@ -60,8 +60,6 @@ def republish(
             report.written.append(path)
     report.deleted = sorted(set(held) - set(pages))
     site.delete(report.deleted)
-    if report.written or report.deleted:
-        site.invalidate([prefix + "*"])  # one path: CloudFront bills invalidations per path
     # the ledger follows, so the reminders job sees the invoice paid at once
     store.put_invoices({a.invoice.number: ledger_entry(client_id, a) for a in figures})
     return report

@@ -2,7 +2,7 @@
 
 Re-publishing one client compares what it rendered with what the site holds
 under that client's prefix and writes only the difference, so a payment costs
-a handful of PUTs (and invalidations), never a site upload.
+a handful of PUTs, never a site upload.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ class Site(Protocol):
     def fingerprint(self, data: bytes) -> str: ...
     def put(self, path: str, data: bytes) -> None: ...
     def delete(self, paths: Iterable[str]) -> None: ...
-    def invalidate(self, paths: Iterable[str]) -> None: ...
 
 
 def content_type(path: str) -> str:
@@ -60,18 +59,16 @@ class FolderSite:
         for path in paths:
             (self.root / path).unlink(missing_ok=True)
 
-    def invalidate(self, paths: Iterable[str]) -> None:
-        """Nothing caches a local folder."""
-
 
 class S3Site:
-    """The site bucket; CloudFront, when named, is told which paths changed."""
+    """The site bucket behind CloudFront.
 
-    def __init__(
-        self, bucket: str, s3: Any, cloudfront: Any = None, distribution: str = ""
-    ) -> None:
+    Pages go up with ``Cache-Control: no-cache``, so CloudFront revalidates them on
+    every view and a re-published page needs no invalidation (which is billed per path).
+    """
+
+    def __init__(self, bucket: str, s3: Any) -> None:
         self.bucket, self.s3 = bucket, s3
-        self.cloudfront, self.distribution = cloudfront, distribution
 
     def fingerprints(self, prefix: str) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -101,15 +98,3 @@ class S3Site:
             self.s3.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True}
             )
-
-    def invalidate(self, paths: Iterable[str]) -> None:
-        items = sorted(f"/{p}" for p in paths)
-        if not (self.cloudfront and self.distribution and items):
-            return
-        self.cloudfront.create_invalidation(
-            DistributionId=self.distribution,
-            InvalidationBatch={
-                "Paths": {"Quantity": len(items), "Items": items},
-                "CallerReference": hashlib.sha256("\n".join(items).encode()).hexdigest()[:32],
-            },
-        )

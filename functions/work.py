@@ -18,8 +18,7 @@ from functions.mailer import Mail, MailError
 from functions.outbox import DrainReport, Handler, PermanentFailure, drain
 from functions.publish import republish
 from functions.receipts import receipt_mail
-from functions.recorded import with_store_payments
-from site_builder.bundle import accounts
+from functions.recorded import invoice_account
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 
@@ -65,8 +64,10 @@ def receipt(services: Services, payment_id: str) -> Mail:
     bundle = services.snapshots.load(payment.client)
     if bundle is None:
         raise LookupError(f"no snapshot for client {payment.client} yet")  # the build is coming
-    figures = accounts(with_store_payments(bundle, services.store), services.day())
-    balance = next(a.statement.balance for a in figures if a.invoice.number == payment.invoice)
+    account = invoice_account(bundle, services.store, payment.invoice, services.day())
+    if account is None:
+        raise PermanentFailure(f"invoice {payment.invoice} is not in the client's snapshot")
+    balance = account.statement.balance
     client = bundle.client
     token = client_token(services.portal_secret, client.id, client.token_version)
     return receipt_mail(bundle, payment, balance, token, _theme())

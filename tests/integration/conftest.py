@@ -14,32 +14,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from functions.mailer.smtp import SmtpMailer
-
-# moto_server, but answering one request at a time. moto's threaded server runs concurrent
-# TransactWriteItems unguarded: both can pass the same condition, and a cancelled one rolls
-# its table back to a deep copy taken before, wiping a concurrent commit. Real DynamoDB
-# applies each request atomically; serving requests one by one restores that (the clients'
-# read / transact sequences still interleave, which is what the concurrency test is about).
-MOTO_ONE_AT_A_TIME = """
-import sys
-import moto.server
-from werkzeug.serving import run_simple
-
-def run_one_at_a_time(*args, **kwargs):
-    kwargs["threaded"] = False
-    run_simple(*args, **kwargs)
-
-moto.server.run_simple = run_one_at_a_time
-moto.server.main(sys.argv[1:])
-"""
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    """moto's standalone server on a free local port, one per test module."""
+    """moto's standalone server (see ``moto_server``) on a free local port, one per module."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", MOTO_ONE_AT_A_TIME, "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "tests.integration.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -104,11 +88,18 @@ class Recorder:
 
 
 class SmtpServer:
+    """aiosmtpd on a free loopback port; ``stop`` and ``start`` again model an outage."""
+
     def __init__(self, **smtp_parameters: Any) -> None:
         self.handler = Recorder()
         self.port = free_port()
+        self.parameters = smtp_parameters
+        self.running = False
+        self.start()
+
+    def start(self) -> None:
         self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5.0, **smtp_parameters
+            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5.0, **self.parameters
         )
         self.controller.start()
         self.running = True

@@ -74,3 +74,16 @@ def test_two_drains_at_once_send_each_item_once(tmp_path: Path) -> None:
     for d in drains:
         d.join(timeout=30)
     assert sorted(sent) == list(range(40))
+
+
+def test_identical_work_is_done_once_per_pass(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    publish = [OutboxItem(f"publish:acme:evt_{n}", "publish", {"client": "acme"}) for n in range(5)]
+    store.apply(
+        Change(
+            "evt_1", outbox=[*publish, OutboxItem("publish:b:evt_1", "publish", {"client": "b"})]
+        )
+    )
+    done: list[str] = []
+    report = drain(store, {"publish": lambda payload: done.append(payload["client"])})
+    assert sorted(done) == ["acme", "b"] and len(report.done) == 6 and store.pending() == 0
