@@ -239,7 +239,9 @@ class Emulator:
 
         Call after ``before_stack``.
         """
-        made = {logical: self.values[logical] for logical in self.emulated}
+        made = {
+            logical: self.values[logical] for logical in self.emulated if logical in self.values
+        }
         resources = {}
         for logical, resource in self.template["Resources"].items():
             if logical in self.emulated:
@@ -281,6 +283,16 @@ class Emulator:
             resource_type = self.template["Resources"][logical]["Type"]
             self.values[logical] = attributes(self.aws, resource_type, physical)
         self._make(AFTER)
+
+    def outputs(self) -> dict[str, str]:
+        """The template's outputs, evaluated here (call after ``after_stack``).
+
+        moto's CloudFormation reports no outputs for a stack made through a change set.
+        """
+        return {
+            name: str(intrinsics.resolve(output["Value"], self.values))
+            for name, output in self.template.get("Outputs", {}).items()
+        }
 
     def _make(self, phase: str) -> None:
         pending = [
