@@ -8,19 +8,20 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-# Every regional service the stack uses; a region must offer all of them.
-SERVICES = (
-    "cloudformation",
-    "s3",
-    "lambda",
-    "dynamodb",
-    "apigatewayv2",
-    "events",
-    "sqs",
-    "ssm",
-    "sesv2",
-    "logs",
-)
+# Every regional service the stack uses (botocore's name: what people call it); a region must
+# offer all of them.
+SERVICES = {
+    "cloudformation": "CloudFormation",
+    "s3": "S3",
+    "lambda": "Lambda",
+    "dynamodb": "DynamoDB",
+    "apigatewayv2": "API Gateway (HTTP APIs)",
+    "events": "EventBridge",
+    "sqs": "SQS",
+    "ssm": "SSM Parameter Store",
+    "sesv2": "SES",
+    "logs": "CloudWatch Logs",
+}
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 NO_CREDENTIALS = (
@@ -103,7 +104,7 @@ def check_region(session: Any, region: str) -> None:
     if region not in offered["lambda"]:
         known = sorted(offered["lambda"])
         raise DeployError(f"unknown AWS region {region!r} (known: {', '.join(known)})")
-    missing = [service for service in SERVICES if region not in offered[service]]
+    missing = [SERVICES[service] for service in SERVICES if region not in offered[service]]
     if missing:
         everywhere = sorted(set.intersection(*offered.values()))
         raise DeployError(
