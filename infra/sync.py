@@ -19,11 +19,13 @@ from urllib.parse import quote
 
 UPLOAD_THREADS = 16
 DELETE_BATCH = 1000  # DeleteObjects' limit
-# CloudFront allows 3,000 paths in progress per distribution and bills past 1,000 a month;
-# more changed paths than this are invalidated by client folder (one wildcard each)
-MAX_PATHS = 1000
+# CloudFront bills each invalidated path past 1,000 a month ($0.005), and a wildcard counts as
+# one: up to this many changed paths are invalidated exactly, then by client folder, and past
+# that "/*" (one path for a whole billing run)
+MAX_PATHS = 30
 
-PAGE_CACHE = "max-age=0, s-maxage=86400"  # browsers revalidate; the edge keeps it a day
+# browsers and the edge revalidate pages on every view (see the template's PagesCachePolicy)
+PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=31536000, immutable"  # assets/<content-hash>.css
 TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -120,8 +122,15 @@ def invalidation_paths(keys: list[str], limit: int = MAX_PATHS) -> list[str]:
     paths = sorted({"/" + quote(key) for key in keys})
     if len(paths) <= limit:
         return paths
-    folders = sorted({"/" + "/".join(key.split("/")[:2]) + "/*" for key in keys})
+    folders = sorted({_folder(key) for key in keys})
     return folders if len(folders) <= limit else ["/*"]
+
+
+def _folder(key: str) -> str:
+    parts = key.split("/")
+    if parts[0] == "c" and len(parts) > 2:
+        return f"/c/{quote(parts[1])}/*"  # one client's whole portal
+    return "/" + quote(key)
 
 
 def invalidate(cloudfront: Any, distribution_id: str, keys: list[str]) -> list[str]:
