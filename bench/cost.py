@@ -219,6 +219,7 @@ def main() -> None:
     print(f"Prices: {PRICES_AS_OF}")
     print(
         f"Measured here: handler warm /health {m.warm_health_ms:.2f} ms, signed webhook "
+        "verified and recorded "
         f"{m.warm_webhook_ms:.2f} ms (in process, SQLite), cold import {m.cold_ms:.0f} ms; "
         f"average page {m.page_kb:.1f} KB"
     )

@@ -39,6 +39,7 @@ assert response["statusCode"] == 200, response
 print(round((time.perf_counter() - started) * 1000, 1))
 """
 BOTO3 = """
+import time
 started = time.perf_counter()
 import boto3
 boto3.client("dynamodb", region_name="us-east-1")

@@ -35,6 +35,12 @@ from tests.integration.conftest import aws_client
 
 STACK = "portal-test"
 EDITED_INVOICE = "INV-2026-0137"
+RETIRED_CLIENT = "yantar"  # its token_version is bumped: its old link must go
+
+
+def _token(out: Path, client: str) -> str:
+    manifest = json.loads((out / "build" / "manifest.json").read_bytes())
+    return str(manifest["clients"][client]["token"])
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Scenario:
     site_policy: dict[str, Any] = field(default_factory=dict)
     plain_http_read: str = ""  # what reading a page over plain HTTP gave
     edited_client: str = ""
+    retired_token: str = ""
     destroy_said: list[str] = field(default_factory=list)
     after_destroy: dict[str, Any] = field(default_factory=dict)
 
@@ -183,6 +190,11 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
         )
         run()
         result.edited_client = _edit_invoice(content)
+        run()
+        result.retired_token = _token(out, RETIRED_CLIENT)
+        client_file = content / "clients" / f"{RETIRED_CLIENT}.yaml"
+        text = client_file.read_text(encoding="utf-8")
+        client_file.write_text(text.replace("token_version: 1", "token_version: 2"), "utf-8")
         run()
         report = result.reports[-1]
         destroy(STACK, "us-east-1", moto_endpoint, say=result.destroy_said.append)
@@ -327,6 +339,16 @@ def test_after_one_invoice_changes_only_that_clients_files_upload(scenario: Scen
     assert (
         not third.stack_changed and scenario.change_sets_after[2] == scenario.change_sets_after[0]
     )
+
+
+def test_a_revoked_link_is_deleted_from_the_bucket_and_the_edge(scenario: Scenario) -> None:
+    fourth = scenario.reports[3]
+    old, new = scenario.retired_token, _token(scenario.out, RETIRED_CLIENT)
+    assert old != new
+    assert fourth.site.deleted and all(k.startswith(f"c/{old}/") for k in fourth.site.deleted)
+    assert not any(key.startswith(f"c/{old}/") for key in scenario.site_after[3])
+    assert all(key.startswith(f"c/{new}/") for key in fourth.site.uploaded)
+    assert all(p.startswith(f"/c/{old}/") for p in fourth.invalidated)
 
 
 def test_destroy_keeps_the_table_and_says_so(scenario: Scenario) -> None:

@@ -96,3 +96,21 @@ def test_a_busy_stack_is_left_alone() -> None:
     cfn = _FailedStack("UPDATE_IN_PROGRESS")
     with pytest.raises(DeployError, match="busy"):
         check_usable(cfn, describe(cfn, "portal"))
+
+
+def test_the_deploy_command_says_what_is_missing_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from typer.testing import CliRunner
+
+    from site_builder.cli import app
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = CliRunner().invoke(app, ["deploy", "--region", "eu-west-1", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "deploy failed: no AWS credentials found" in result.output
+    assert not (tmp_path / "public").exists()  # nothing was built before the check
