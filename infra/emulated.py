@@ -344,6 +344,15 @@ class Emulator:
                         self.aws.client("cloudfront").delete_distribution(
                             Id=found["Id"], IfMatch="*"
                         )
+                elif kind == "AWS::CloudFront::OriginAccessControl":
+                    name = intrinsics.resolve(
+                        props["OriginAccessControlConfig"]["Name"], self.values
+                    )
+                    cloudfront = self.aws.client("cloudfront")
+                    listing = cloudfront.list_origin_access_controls()["OriginAccessControlList"]
+                    for item in listing.get("Items", []):
+                        if item["Name"] == name:
+                            cloudfront.delete_origin_access_control(Id=item["Id"], IfMatch="*")
                 elif kind == "AWS::SES::EmailIdentity":
                     identity = intrinsics.resolve(props["EmailIdentity"], self.values)
                     ses = self.aws.client("sesv2")

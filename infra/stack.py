@@ -117,7 +117,7 @@ def check_usable(cfn: Any, stack: Stack | None) -> None:
         )
 
 
-def deployed_template(cfn: Any, name: str) -> dict[str, Any] | None:
+def deployed_template(cfn: Any, name: str) -> dict[str, Any]:
     body = cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
     if isinstance(body, str):  # boto3 decodes JSON bodies itself, not YAML ones
         return parse(body)

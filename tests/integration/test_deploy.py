@@ -207,6 +207,9 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
             "distributions": aws_client("cloudfront", moto_endpoint)
             .list_distributions()["DistributionList"]
             .get("Items", []),
+            "access_controls": aws_client("cloudfront", moto_endpoint)
+            .list_origin_access_controls()["OriginAccessControlList"]
+            .get("Items", []),
         }
         yield result
 
@@ -358,3 +361,4 @@ def test_destroy_keeps_the_table_and_says_so(scenario: Scenario) -> None:
     live = [s for s in scenario.after_destroy["stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
     assert not [s for s in live if s["StackName"] == STACK]
     assert scenario.after_destroy["apis"] == [] and scenario.after_destroy["distributions"] == []
+    assert scenario.after_destroy["access_controls"] == []
