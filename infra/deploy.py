@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from functions.recorded import by_client
+from functions.store.dynamodb import DynamoStore
 from infra import package as lambda_package
 from infra import stack as stacks
 from infra import template as templates
@@ -132,10 +134,17 @@ def deploy(
     check_stack_name(options.stack)
     aws = connect(options.region, options.endpoint_url)
     say(f"Deploying stack {options.stack} to {aws.region} (account {aws.account_id})")
+    cfn = aws.client("cloudformation")
+    stacks.check_usable(cfn, stacks.describe(cfn, options.stack))  # before building anything
     secret = sync_secrets(aws, options.stack, env, say)
 
     built = run_build(
-        options.content, options.out, options.today, secret=secret, force=options.force_build
+        options.content,
+        options.out,
+        options.today,
+        secret=secret,
+        force=options.force_build,
+        recorded=recorded_payments(aws, options.stack),
     )
     say(
         f"Built {built.invoices} invoices: {built.clients_rendered} clients rendered, "
@@ -161,7 +170,6 @@ def deploy(
         emulator = Emulator(aws, options.stack, template, parameters, say)
         emulator.before_stack()
         template = emulator.stack_template()
-    cfn = aws.client("cloudformation")
     changed = stacks.apply(cfn, options.stack, templates.dumps(template), parameters, say)
     if not changed:
         say(f"Stack {options.stack}: no change")
@@ -199,6 +207,18 @@ def deploy(
     for line in summary(report, str(agency["api_url"])):
         say(line)
     return report
+
+
+def recorded_payments(aws: Aws, stack: str) -> dict[str, list[Any]]:
+    """The payments the deployed functions recorded, by client: the build shows them too, so
+    a deploy never puts back a page that a payment's re-publish had brought up to date."""
+    cfn = aws.client("cloudformation")
+    if stacks.describe(cfn, stack) is None:
+        return {}
+    table = physical_ids(cfn, stack).get("Table")
+    if table is None:
+        return {}
+    return by_client(DynamoStore(table, aws.client("dynamodb")))
 
 
 def physical_ids(cfn: Any, name: str) -> dict[str, str]:

@@ -8,8 +8,9 @@ and says so; moto has no API at all for CloudFront cache and response-headers po
 those two types are skipped, with a printed line naming them. Nothing here can invoke the
 Lambda (moto needs Docker for that) or load a page through CloudFront.
 
-One module-scoped scenario: deploy, deploy again with nothing changed, change one invoice,
-deploy again, then destroy; the tests read what each step left.
+One module-scoped scenario, each step followed by a deploy: the first, nothing changed, one
+invoice changed, one client's link revoked (token_version bumped), a payment recorded in the
+table as the functions would; then destroy. The tests read what each step left.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import orjson
 import pytest
 
+from functions.store.base import Change, Payment
 from functions.store.dynamodb import DynamoStore
 from infra import template as templates
 from infra.deploy import DeployOptions, DeployReport, deploy, destroy
@@ -58,8 +60,32 @@ class Scenario:
     plain_http_read: str = ""  # what reading a page over plain HTTP gave
     edited_client: str = ""
     retired_token: str = ""
+    paid: tuple[str, str] = ("", "")  # (client, invoice) paid through the functions
     destroy_said: list[str] = field(default_factory=list)
     after_destroy: dict[str, Any] = field(default_factory=dict)
+
+
+def _record_a_payment(endpoint: str, out: Path, table: str) -> tuple[str, str]:
+    """What the deployed functions do when Stripe says an invoice was paid (in part)."""
+    ledger = orjson.loads((out / "build" / "ledger.json").read_bytes())["invoices"]
+    number, entry = next(
+        (n, e)
+        for n, e in sorted(ledger.items())
+        if e["amount_due"] > 100 and e["client"] not in (RETIRED_CLIENT, "harbor-light")
+    )
+    payment = Payment(
+        id="pi_deploy_test",
+        invoice=number,
+        client=entry["client"],
+        amount=100,
+        currency=entry["currency"],
+        received="2026-11-20",
+        method="card",
+        status="succeeded",
+    )
+    store = DynamoStore(table, aws_client("dynamodb", endpoint))
+    assert store.apply(Change(event_id="evt_deploy_test", payments=[payment]))
+    return entry["client"], number
 
 
 def _etags(endpoint: str, bucket: str) -> dict[str, str]:
@@ -195,6 +221,8 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
         client_file = content / "clients" / f"{RETIRED_CLIENT}.yaml"
         text = client_file.read_text(encoding="utf-8")
         client_file.write_text(text.replace("token_version: 1", "token_version: 2"), "utf-8")
+        run()
+        result.paid = _record_a_payment(moto_endpoint, out, result.reports[-1].outputs["TableName"])
         run()
         report = result.reports[-1]
         destroy(STACK, "us-east-1", moto_endpoint, say=result.destroy_said.append)
@@ -352,6 +380,16 @@ def test_a_revoked_link_is_deleted_from_the_bucket_and_the_edge(scenario: Scenar
     assert not any(key.startswith(f"c/{old}/") for key in scenario.site_after[3])
     assert all(key.startswith(f"c/{new}/") for key in fourth.site.uploaded)
     assert all(p.startswith(f"/c/{old}/") for p in fourth.invalidated)
+
+
+def test_a_payment_the_functions_recorded_shows_in_the_next_deploy(scenario: Scenario) -> None:
+    fifth, (client, number) = scenario.reports[4], scenario.paid
+    token = _token(scenario.out, client)
+    assert fifth.build.clients_rendered == 1
+    assert f"c/{token}/invoices/{number}.html" in fifth.site.uploaded
+    assert all(key.startswith(f"c/{token}/") for key in fifth.site.uploaded)
+    ledger = orjson.loads((scenario.out / "build" / "ledger.json").read_bytes())["invoices"]
+    assert ledger[number]["paid"] >= 100 and fifth.ledger_written >= 1
 
 
 def test_destroy_keeps_the_table_and_says_so(scenario: Scenario) -> None:

@@ -64,6 +64,7 @@ def test_the_function_is_python_312_on_arm64_with_the_contracts_environment() ->
         "PORTAL_DATA_BUCKET",
         "PORTAL_DISTRIBUTION_ID",
         "PORTAL_TIMEZONE",
+        "MAIL_BACKEND",
         "PORTAL_SECRET_PARAMETER",
         "STRIPE_SECRET_KEY_PARAMETER",
         "STRIPE_WEBHOOK_SECRET_PARAMETER",
@@ -73,6 +74,7 @@ def test_the_function_is_python_312_on_arm64_with_the_contracts_environment() ->
         assert name == templates.parameter_name("${AWS::StackName}", variable)
     assert variables["PORTAL_DATA_BUCKET"] == {"Ref": "DataBucket"}
     assert variables["PORTAL_SITE_BUCKET"] == {"Ref": "SiteBucket"}
+    assert variables["MAIL_BACKEND"] == "ses"  # /var/task is read-only: no mail folder there
 
 
 def test_no_secret_value_is_in_the_template() -> None:
