@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.app import Services
 from functions.mailer import mailer_from_env
+from functions.secrets import names_parameters, resolve_secrets
 from functions.site import FolderSite, S3Site, Site
 from functions.snapshots import FolderSnapshots, S3Snapshots, Snapshots
 from functions.store.base import Store
@@ -82,6 +83,8 @@ def site_from_env(env: Mapping[str, str]) -> Site:
 def services_from_env(env: Mapping[str, str] | None = None) -> Services:
     """Local by default (SQLite, build/, public/, mail folder or SMTP); AWS when named."""
     env = os.environ if env is None else env
+    if names_parameters(env):  # deployed: the secrets are in SSM, the environment names them
+        env = resolve_secrets(env)
     return Services(
         store=store_from_env(env),
         snapshots=snapshots_from_env(env),
