@@ -17,6 +17,9 @@ from functions.recorded import by_client
 from functions.store.sqlite import SqliteStore
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
+from site_builder.receivables import NoBuild, UnknownClient, build_status
+from site_builder.receivables.output import client_csv, dumps, tables
+from site_builder.receivables.report import write_report
 from site_builder.tokens import DevelopmentSecretWarning, SecretError
 
 app = typer.Typer(
@@ -130,6 +133,7 @@ def build(
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     store.put_invoices(report.ledger_changes)
+    report_page = write_report(out, content, store)
     kind = "full" if report.full else "incremental"
     out_console.print(
         f"Built {report.invoices} invoices ({kind}): {report.clients_rendered} clients rendered, "
@@ -137,11 +141,71 @@ def build(
         f"in {report.seconds:.2f} s."
     )
     out_console.print(f"Portal: {report.public}/  (private data: {report.ledger})")
+    out_console.print(f"Receivables report (private): {report_page}", highlight=False)
     shown = list(report.portals.items())[:MAX_LISTED]
     for client_id, page in shown:
         out_console.print(f"  {client_id}: {report.public}/{page}", highlight=False, soft_wrap=True)
     if len(report.portals) > len(shown):
         out_console.print(f"  … and {len(report.portals) - len(shown)} more (build/manifest.json)")
+
+
+@app.command()
+def status(
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            help="Age receivables to this day (YYYY-MM-DD); default: the last build's day. "
+            "Amounts (late fees, discounts) stay as of the build's day: run portal build "
+            "--today DATE for that day's amounts.",
+        ),
+    ] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="Only this client's figures.")
+    ] = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table (the terminal), json (every figure, stable, for scripts; schema in "
+            "site_builder/receivables/output.py) or csv (one row per client and currency).",
+        ),
+    ] = "table",
+    content: ContentOpt = Path("content"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Where the build wrote build/.", file_okay=False)
+    ] = Path("."),
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """Receivables: open, overdue, aging, DSO, late payers, and what needs attention.
+
+    Reads what the last portal build left in build/ (never the content files) and
+    the payment store; payments recorded since the build are listed, not counted.
+    """
+    if output not in ("table", "json", "csv"):
+        err_console.print(f"[red]--format: expected table, json or csv, got {output!r}[/red]")
+        raise typer.Exit(2)
+    store = SqliteStore(store_path) if store_path.exists() else None
+    try:
+        found = build_status(out, content, store, _today(today), client)
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except (NoBuild, UnknownClient) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if output == "json":
+        sys.stdout.buffer.write(dumps(found.document()))
+    elif output == "csv":
+        sys.stdout.write(client_csv(found.figures))
+    else:
+        figures = found.figures
+        when = f"as of the build of {figures.build_day}"
+        if figures.today.isoformat() != figures.build_day:
+            when += f", aged to {figures.today}"
+        out_console.print(f"[bold]{found.agency.name}[/bold]: receivables {when}", highlight=False)
+        for renderable in tables(figures, found.attention, found.agency.locale):
+            out_console.print(renderable)
 
 
 if __name__ == "__main__":
