@@ -212,8 +212,13 @@ def tables(figures: Receivables, attention: Attention, locale: str) -> list[Any]
         ),
         title_justify="left",
     )
-    for name in ("Client", "Balance", "Oldest overdue", "Paid late", "Avg days late", "Flag"):
-        people.add_column(name, justify="right" if name in ("Avg days late",) else "left")
+    # ids and invoice numbers whole (never cut with "…"); the other columns give way
+    people.add_column("Client", no_wrap=True)
+    people.add_column("Balance", no_wrap=True)
+    people.add_column("Oldest overdue", no_wrap=True)
+    people.add_column("Paid late", justify="right", overflow="fold")
+    people.add_column("Avg late", justify="right", overflow="fold")
+    people.add_column("Late payer", overflow="fold")
     # the ones to act on first: flagged, then the longest overdue, then the largest count owed
     ranked = sorted(
         figures.clients.values(),
@@ -229,10 +234,10 @@ def tables(figures: Receivables, attention: Attention, locale: str) -> list[Any]
         people.add_row(
             c.client,
             _money_by_currency(c.balance, locale),
-            "—" if oldest is None else f"{oldest.invoice} ({oldest.days_overdue} days)",
-            f"{c.paid_late}/{c.paid_invoices} ({percent(c.share_late)})",
-            "—" if c.average_days_late is None else str(c.average_days_late),
-            "[bold red]late payer[/bold red]" if c.habitual_late_payer else "",
+            "—" if oldest is None else f"{oldest.invoice}, {oldest.days_overdue} d",
+            f"{c.paid_late}/{c.paid_invoices}",
+            "—" if c.average_days_late is None else f"{c.average_days_late} d",
+            "[bold red]yes[/bold red]" if c.habitual_late_payer else "",
         )
     if len(figures.clients) > len(shown):
         people.caption = (
