@@ -21,7 +21,7 @@ Rules, in one place:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -146,84 +146,89 @@ def compute(
     build_day: str = "",
     client: str | None = None,
 ) -> Receivables:
-    """Every figure of ``portal status`` from the ledger's ``invoices``; see the module doc."""
+    """Every figure of ``portal status`` from the ledger's ``invoices``; see the module doc.
+
+    One pass over the invoices with plain local accumulators: at 100,000
+    invoices this loop is most of ``portal status``'s time. Dates stay ISO
+    strings (which sort as dates) except where days are counted.
+    """
     today_s = today.isoformat()
     month_start = today.replace(day=1).isoformat()
     window_start = (today - timedelta(days=DSO_DAYS)).isoformat()  # exclusive: 90 days
-    months = month_keys(today)
-    first_month = months[0]
+    month_names = month_keys(today)
+    first_month = month_names[0]
     today_ord = today.toordinal()
     ordinals: dict[str, int] = {}  # a few hundred distinct dates among 100,000 invoices
-
-    def ordinal(day: str) -> int:
-        value = ordinals.get(day)
-        if value is None:
-            value = ordinals[day] = date.fromisoformat(day).toordinal()
-        return value
+    to_ordinal = _ordinal
 
     currencies: dict[str, CurrencyFigures] = {}
     by_month: dict[str, dict[str, Month]] = {}
     clients: dict[str, ClientFigures] = {}
-    for number, entry in _sorted(invoices, client):
-        if entry["status"] == "void":
+    for number, entry in invoices.items():
+        if entry["status"] == "void" or (client is not None and entry["client"] != client):
             continue
         currency, client_id = entry["currency"], entry["client"]
         figures = currencies.get(currency)
         if figures is None:
             figures = currencies[currency] = CurrencyFigures(currency)
-            by_month[currency] = {m: Month(m) for m in months}
+            by_month[currency] = {m: Month(m) for m in month_names}
         per_month = by_month[currency]
         who = clients.get(client_id)
         if who is None:
             who = clients[client_id] = ClientFigures(client_id)
-        who.balance.setdefault(currency, 0)
-        who.overdue.setdefault(currency, 0)
+        if currency not in who.balance:
+            who.balance[currency] = who.overdue[currency] = 0
 
-        issued = entry["issued"]
+        issued, total = entry["issued"], entry["total"]
         if issued <= today_s:
-            if issued[:7] >= first_month:
-                per_month[issued[:7]].invoiced += entry["total"]
+            if issued >= first_month:
+                per_month[issued[:7]].invoiced += total
             if issued > window_start:
-                figures.invoiced_90_days += entry["total"]
+                figures.invoiced_90_days += total
         for payment in entry.get("payments") or ():
             day = payment["date"]
-            if day > today_s:
-                continue
-            if day[:7] >= first_month:
+            if day <= today_s and day >= first_month:
                 per_month[day[:7]].collected += payment["amount"]
-            if day >= month_start:
-                figures.paid_this_month += payment["amount"]
+                if day >= month_start:
+                    figures.paid_this_month += payment["amount"]
 
-        parts = entry["instalments"]
+        parts = entry["instalments"]  # in due-date order
         amount_due = entry["amount_due"]
         if amount_due > 0:
             figures.open += amount_due
             figures.open_invoices += 1
             who.balance[currency] += amount_due
-            late_here, oldest = 0, 0
+            late_here = oldest = 0
             oldest_due = ""
+            aging = figures.aging
             for part in parts:
                 owed = part["amount_due"]
                 if owed <= 0:
                     continue
-                days = today_ord - ordinal(part["due"])
-                figures.aging[_bucket(days)] += owed
+                due = part["due"]
+                due_ord = ordinals.get(due) or ordinals.setdefault(due, to_ordinal(due))
+                days = today_ord - due_ord
+                aging[_bucket(days)] += owed
                 if days > 0:
                     late_here += owed
                     if days > oldest:
-                        oldest, oldest_due = days, part["due"]
+                        oldest, oldest_due = days, due
             if late_here:
                 figures.overdue += late_here
                 figures.overdue_invoices += 1
                 who.overdue[currency] += late_here
                 known = who.oldest_overdue
-                if known is None or oldest > known.days_overdue:  # ties: the first number
+                if (
+                    known is None
+                    or oldest > known.days_overdue
+                    or (oldest == known.days_overdue and number < known.invoice)
+                ):
                     who.oldest_overdue = OldestOverdue(
                         number, currency, oldest_due, oldest, amount_due
                     )
         if entry["status"] == "paid" and (settled := entry.get("settled")):
-            last_due = max((p["due"] for p in parts), default=entry["due"])
-            late = ordinal(settled) - ordinal(last_due)
+            last_due = parts[-1]["due"] if parts else entry["due"]
+            late = to_ordinal(settled) - to_ordinal(last_due) if settled > last_due else 0
             who.paid_invoices += 1
             if late > 0:
                 who.paid_late += 1
@@ -242,6 +247,10 @@ def compute(
     )
 
 
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day).toordinal()
+
+
 def is_habitual(who: ClientFigures, thresholds: LatePayers) -> bool:
     """All three thresholds met, compared exactly (not on the rounded figures)."""
     paid = who.paid_invoices
@@ -250,13 +259,3 @@ def is_habitual(who: ClientFigures, thresholds: LatePayers) -> bool:
         and Decimal(who.paid_late) >= thresholds.share_late * paid
         and Decimal(who.days_late) >= thresholds.average_days_late * paid
     )
-
-
-def _sorted(
-    invoices: Mapping[str, Mapping[str, Any]], client: str | None
-) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    # number order makes "the first invoice" of a tie the same on every run
-    items = sorted(invoices.items())
-    if client is None:
-        return items
-    return [(n, e) for n, e in items if e["client"] == client]

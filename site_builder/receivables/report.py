@@ -88,13 +88,13 @@ def report_context(status: Status) -> dict[str, Any]:
                 monthly=monthly_chart(c, money),
             )
         )
-    build_day = date.fromisoformat(status.ledger.build_day) if status.ledger.build_day else None
+    build_day = date.fromisoformat(figures.build_day) if figures.build_day else None
     t = figures.thresholds
     return {
         "agency": agency,
         "today": format_day(figures.today, locale),
         "build_day": format_day(build_day, locale) if build_day else "",
-        "built_at": status.ledger.generated,
+        "built_at": status.built_at,
         "currencies": currencies,
         "thresholds": Row(
             min_paid=t.min_paid_invoices,
