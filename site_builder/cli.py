@@ -17,6 +17,7 @@ from functions.recorded import by_client
 from functions.store.sqlite import SqliteStore
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
+from site_builder.importer import FileRefused, MappingInvalid, import_csv
 from site_builder.receivables import NoBuild, UnknownClient, build_status
 from site_builder.receivables.output import client_csv, dumps, tables
 from site_builder.receivables.report import write_report
@@ -206,6 +207,62 @@ def status(
         out_console.print(f"[bold]{found.agency.name}[/bold]: receivables {when}", highlight=False)
         for renderable in tables(figures, found.attention, found.agency.locale):
             out_console.print(renderable)
+
+
+@app.command("import")
+def import_(
+    csv_file: Annotated[
+        Path, typer.Argument(help="The billing export (CSV, one row per invoice line).")
+    ],
+    mapping: Annotated[
+        str,
+        typer.Option(
+            "--mapping",
+            help="Which column is which field: generic (the default), stripe, or a mapping "
+            "file (see site_builder/importer/mappings/).",
+        ),
+    ] = "generic",
+    content: ContentOpt = Path("content"),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Also overwrite invoices that have payments (check them first)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """Turn a billing export into content files: new and changed invoices, missing clients.
+
+    Every row it cannot use is listed with its row number (the header is row 1);
+    none of such an invoice is written. An invoice with payments is not
+    overwritten without --force. A second run on the same file changes nothing.
+    Exit 2 if any row was refused.
+    """
+    store = SqliteStore(store_path) if store_path.exists() else None
+    try:
+        result = import_csv(csv_file, content, mapping, store=store, force=force, dry_run=dry_run)
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except (FileRefused, MappingInvalid) as exc:
+        err_console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    for error in result.errors:
+        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+    verb = "Would import" if dry_run else "Imported"
+    out_console.print(
+        f"{verb} {csv_file.name}: {len(result.created)} invoices new, {len(result.updated)} "
+        f"changed, {len(result.unchanged)} unchanged, {len(result.clients_created)} new "
+        f"clients; {len(result.skipped)} invoices not imported ({len(result.errors)} problems).",
+        highlight=False,
+    )
+    if result.errors:
+        raise typer.Exit(2)
 
 
 if __name__ == "__main__":
