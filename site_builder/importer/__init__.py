@@ -184,11 +184,12 @@ def _plan(
         draft.error(
             first, "invoice", f"is made by the retainer template {template}: change that instead"
         )
+    if draft.errors:  # a row of it could not be read: nothing of it is written
+        return None
     source = known.invoices.get(number)
     raw = (known.raw(source) or {}) if source is not None else None
-
     client_id = _client(draft, known, new_clients, raw)
-    if draft.errors or client_id is None:
+    if client_id is None:
         return None
     if client_id in new_clients:
         default_currency = new_clients[client_id].currency

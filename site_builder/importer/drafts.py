@@ -126,8 +126,8 @@ def invoice_data(
     ``client`` and ``currency`` are filled in by the caller, which knows the clients.
     """
     f = draft.fields
-    data: dict[str, Any] = {"issued": f.get("issued")}
-    for key in ("due", "po_number", "title"):
+    data: dict[str, Any] = {}
+    for key in ("issued", "due", "po_number", "title"):
         if key in f:
             data[key] = f[key]
     if f.get("status", "issued") != "issued":

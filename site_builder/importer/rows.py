@@ -98,16 +98,15 @@ def read_rows(path: Path, mapping: ColumnMapping) -> tuple[list[Row], set[str]]:
         if not any(cell.strip() for cell in record):
             continue  # blank lines at the end of an export
         row = Row(number, {f: record[i].strip() for f, i in where.items() if i < len(record)})
-        if len(record) != len(header):
-            row.errors.append(
-                RowError(
-                    number,
-                    row.invoice,
-                    "",
-                    f"has {len(record)} cells, the header has {len(header)}",
-                )
-            )
-        read_cells(row, mapping)
+        if len(record) == len(header):
+            read_cells(row, mapping)
+        else:
+            # cells out of place: read none of them, but keep the row with its invoice
+            # (if it has one), so that none of that invoice is written
+            message = f"has {len(record)} cells, the header has {len(header)}"
+            row.errors.append(RowError(number, row.invoice, "", message))
+            if NUMBER.fullmatch(row.invoice):
+                row.values["invoice"] = row.invoice
         rows.append(row)
     return rows, set(where)
 
