@@ -195,6 +195,12 @@ def status(
     except (NoBuild, UnknownClient) as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    if not found.complete:
+        err_console.print(
+            "[yellow]warning:[/yellow] build/ledger.json was written by an older portal build: "
+            "run portal build for payment dates (paid this month, late payers, collected)",
+            soft_wrap=True,
+        )
     if output == "json":
         sys.stdout.buffer.write(dumps(found.document()))
     elif output == "csv":

@@ -61,6 +61,7 @@ class Status:
     figures: Receivables
     attention: Attention
     client: str | None = None
+    complete: bool = True  # False: a build from before the ledger had settled days and payments
 
     def document(self) -> dict[str, Any]:
         return as_document(self.figures, self.attention, self.built_at, self.client)
@@ -86,4 +87,4 @@ def build_status(
         if client is not None and client not in figures.clients:
             raise UnknownClient(f"no invoices of client {client!r} in the build")
         found = attention(store, ledger.invoices, client) if store is not None else Attention()
-    return Status(agency, ledger.generated, figures, found, client)
+    return Status(agency, ledger.generated, figures, found, client, ledger.complete)

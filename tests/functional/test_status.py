@@ -489,3 +489,22 @@ def test_what_the_store_needs_a_person_for(built: Path, tmp_path: Path) -> None:
     assert only["failed_emails"] == [] and len(only["disputes"]) == 1
     code, table = status(built, store=store_path)
     assert code == 0 and "Run portal build" in table and "Dispute" in table
+
+
+def test_thresholds_are_checked_like_the_rest_of_agency_yaml(built: Path, content: Path) -> None:
+    agency = content / "agency.yaml"
+    text = agency.read_text(encoding="utf-8")
+    agency.write_text(text.replace('share_late: "0.5"', 'share_late: "1.5"'), encoding="utf-8")
+    line = next(
+        n
+        for n, t in enumerate(agency.read_text().splitlines(), start=1)
+        if t.strip().startswith("share_late:")
+    )
+    argv = ["status", "--out", str(built), "--content", str(content)]
+    result = CliRunner().invoke(app, [*argv, "--store", str(built / "none.sqlite3")])
+    assert result.exit_code == 2
+    assert f"agency.yaml:{line}: late_payers.share_late: must be a share between 0 and 1" in (
+        result.output
+    )
+    check = CliRunner().invoke(app, ["check", "--content", str(content)])
+    assert check.exit_code == 2 and "late_payers.share_late" in check.output
