@@ -105,9 +105,14 @@ class _Content:
         return self._payments.get(number, [])
 
     def template_of(self, number: str) -> str | None:
-        """The retainer template whose periods include ``number``, if any."""
-        for key, source in self.invoices.items():
-            if number.startswith(key + "-") and (self.raw(source) or {}).get("retainer"):
+        """The retainer template whose periods include ``number``, if any.
+
+        A period is numbered ``<template>-<period>``, so only the prefixes of
+        ``number`` before a '-' can be its template.
+        """
+        for at in (i for i, c in enumerate(number) if c == "-"):
+            source = self.invoices.get(number[:at])
+            if source is not None and (self.raw(source) or {}).get("retainer"):
                 return source.rel
         return None
 

@@ -128,10 +128,6 @@ class Receivables:
     currencies: dict[str, CurrencyFigures]
     clients: dict[str, ClientFigures]
 
-    @property
-    def late_payers(self) -> list[ClientFigures]:
-        return [c for c in self.clients.values() if c.habitual_late_payer]
-
 
 def month_keys(today: date, count: int = MONTHS) -> list[str]:
     """The ``count`` calendar months up to and including today's, oldest first."""
