@@ -68,6 +68,8 @@ class _Content:
         self.invoices = {s.key: s for s in sources if s.kind == "invoice"}
         self.by_fold = {key.casefold(): key for key in self.invoices}
         self.clients = {s.key: s for s in sources if s.kind == "client"}
+        self.clients_by_fold = {key.casefold(): key for key in self.clients}
+        self.queued: dict[str, tuple[str, int]] = {}  # new invoices: folded number -> (number, row)
         self._payment_sources = [s for s in sources if s.kind == "payment"]
         self._client_data: dict[str, dict[str, Any]] = {}
         self._emails: dict[str, str] | None = None
@@ -189,6 +191,8 @@ def _plan(
         draft.error(
             first, "invoice", f"is made by the retainer template {template}: change that instead"
         )
+    elif (twin := known.queued.get(number.casefold())) is not None and twin[0] != number:
+        draft.error(first, "invoice", f"differs only in case from {twin[0]} on row {twin[1]}")
     if draft.errors:  # a row of it could not be read: nothing of it is written
         return None
     source = known.invoices.get(number)
@@ -234,6 +238,8 @@ def _plan(
             )
             return None
     writes[rel] = document(merged, INVOICE_ORDER)
+    if raw is None:
+        known.queued[number.casefold()] = (number, first)
     return ("updated" if raw is not None else "created"), client_id
 
 
@@ -281,6 +287,11 @@ def _client(
         draft.error(row, "client", "missing: the client's id, email or name")
         return None
     if client_id not in known.clients:
+        twin = known.clients_by_fold.get(client_id.casefold())
+        if twin is not None:
+            rel = known.clients[twin].rel
+            draft.error(row, "client", f"{client_id!r} differs only in case from {rel}")
+            return None
         new = new_clients.get(client_id)
         if new is None:
             currency = f.get("currency") or known.agency.currency

@@ -145,6 +145,9 @@ def test_more_kinds_of_bad_rows(content: Path, tmp_path: Path) -> None:
         "inv-2026-0101,harbor-light,,2026-05-04,,,,,Same file as INV-2026-0101,,1,1.00,,",
         "RET-2026-YANTAR-2026-07,yantar,,2026-07-01,,,,,A retainer month,,1,1.00,,",
         "NEW-D,harbor-light,,2026-11-20,,,,,Too few cells",
+        "NEW-E,harbor-light,,2026-11-20,,,,,Fine on its own,,1,1.00,,",
+        "new-e,harbor-light,,2026-11-20,,,,,Same file as NEW-E,,1,1.00,,",
+        "NEW-F,Harbor-Light,,2026-11-20,,,,,Same client file as harbor-light,,1,1.00,,",
     ]
     export = write(tmp_path / "more.csv", HEADER + "\n".join(rows) + "\n")
     report = import_csv(export, content)
@@ -155,8 +158,10 @@ def test_more_kinds_of_bad_rows(content: Path, tmp_path: Path) -> None:
         (6, "invoice"),  # inv- vs INV-: the same file on many disks
         (7, "invoice"),  # made by invoices/RET-2026-YANTAR.yaml
         (8, ""),  # 9 cells, the header has 14
+        (10, "invoice"),  # new-e vs NEW-E of row 9
+        (11, "client"),  # Harbor-Light vs clients/harbor-light.yaml
     ], "\n".join(map(str, report.errors))
-    assert report.created == [] and report.written == []
+    assert report.created == ["NEW-E"] and report.written == ["invoices/NEW-E.yaml"]
     assert "row 2" in str(report.errors[0]) and "invoices/RET-2026-YANTAR.yaml" in str(
         report.errors[4]
     )
