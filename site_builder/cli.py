@@ -271,5 +271,67 @@ def import_(
         raise typer.Exit(2)
 
 
+# --- deploy and destroy: thin commands over infra/ (imported on use: boto3 is slow to load) ---
+
+StackOpt = Annotated[str, typer.Option("--stack", help="The CloudFormation stack's name.")]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="The AWS region; default: AWS_REGION / profile.")
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option("--endpoint-url", help="Send every AWS call here (an emulator, e.g. moto)."),
+]
+
+
+@app.command()
+def deploy(
+    content: ContentOpt = Path("content"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Where public/ and build/ are written.", file_okay=False)
+    ] = Path("."),
+    today: TodayOpt = None,
+    stack: StackOpt = "clientportal",
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> None:
+    """Build, then deploy the stack, the functions, the site and the ledger to AWS."""
+    from infra.aws import DeployError
+    from infra.deploy import DeployOptions
+    from infra.deploy import deploy as run_deploy
+
+    _show_warnings()
+    options = DeployOptions(content, out, _today(today), stack, region, endpoint_url)
+    try:
+        run_deploy(options, say=lambda line: out_console.print(line, markup=False, soft_wrap=True))
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except (DeployError, SecretError) as exc:
+        err_console.print(f"deploy failed: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def destroy(
+    stack: StackOpt = "clientportal",
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+) -> None:
+    """Remove the stack (the site with it); keeps the payments table and says what it kept."""
+    from infra.aws import DeployError
+    from infra.deploy import destroy as run_destroy
+
+    try:
+        run_destroy(
+            stack,
+            region,
+            endpoint_url,
+            say=lambda line: out_console.print(line, markup=False, soft_wrap=True),
+        )
+    except DeployError as exc:
+        err_console.print(f"destroy failed: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 if __name__ == "__main__":
     app()
