@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -22,8 +22,12 @@ from starlette.concurrency import run_in_threadpool
 
 from functions.checkout import Redirect, SessionsApi, open_checkout
 from functions.payments import plan
-from functions.snapshots import FolderSnapshots
 from functions.store.base import Store
+
+if TYPE_CHECKING:
+    from functions.mailer import Mailer
+    from functions.site import Site
+    from functions.snapshots import Snapshots
 
 SIGNATURE_TOLERANCE = 300  # seconds, as Stripe's own libraries
 MAX_BODY = 64 * 1024
@@ -31,13 +35,18 @@ MAX_BODY = 64 * 1024
 
 @dataclass
 class Services:
+    """What the routes and the jobs work with; made once per process (``config``)."""
+
     store: Store
-    snapshots: FolderSnapshots
+    snapshots: Snapshots
     sessions: SessionsApi
     portal_secret: str
     webhook_secret: str
     timezone: str = "UTC"
     today: Callable[[], date] | None = None
+    # the outbox's work only: a request never waits for mail or the site
+    mailer: Mailer | None = None
+    site: Site | None = None
 
     def day(self) -> date:
         return self.today() if self.today else datetime.now(ZoneInfo(self.timezone)).date()

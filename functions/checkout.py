@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from functions.recorded import with_store_payments
-from functions.snapshots import FolderSnapshots
+from functions.recorded import invoice_account
+from functions.snapshots import Snapshots
 from functions.store.base import CheckoutSession, Store
-from site_builder.bundle import ClientBundle, accounts
+from site_builder.bundle import ClientBundle
 from site_builder.tokens import token_matches
 
 SESSION_LIFETIME = 3600  # seconds; Stripe accepts 30 minutes to 24 hours
@@ -45,7 +45,7 @@ class Refusal:
 def open_checkout(
     *,
     store: Store,
-    snapshots: FolderSnapshots,
+    snapshots: Snapshots,
     sessions: SessionsApi,
     secret: str,
     invoice: str,
@@ -62,14 +62,7 @@ def open_checkout(
         return not_found
     if not token_matches(secret, bundle.client.id, bundle.client.token_version, token):
         return not_found
-    figures = next(
-        (
-            a
-            for a in accounts(with_store_payments(bundle, store), today)
-            if a.invoice.number == invoice
-        ),
-        None,
-    )
+    figures = invoice_account(bundle, store, invoice, today)
     if figures is None:
         return not_found
     st = figures.statement

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from functions.app import Services
-from functions.snapshots import FolderSnapshots
+from functions.mailer import mailer_from_env
+from functions.secrets import names_parameters, resolve_secrets
+from functions.site import FolderSite, S3Site, Site
+from functions.snapshots import FolderSnapshots, S3Snapshots, Snapshots
 from functions.store.base import Store
 
 
@@ -46,14 +49,49 @@ def store_from_env(env: Mapping[str, str]) -> Store:
     return SqliteStore(env.get("PORTAL_STORE", ".portal/store.sqlite3"))
 
 
+class LazyClient:
+    """A boto3 client made on first use: a request that never touches S3 never pays for it."""
+
+    def __init__(self, service: str, env: Mapping[str, str]) -> None:
+        self.service, self.env = service, env
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(
+                self.service,
+                region_name=self.env.get("AWS_REGION", "us-east-1"),
+                endpoint_url=self.env.get("AWS_ENDPOINT_URL"),
+            )
+        return getattr(self._client, name)
+
+
+def snapshots_from_env(env: Mapping[str, str]) -> Snapshots:
+    if bucket := env.get("PORTAL_DATA_BUCKET"):
+        return S3Snapshots(bucket, LazyClient("s3", env))
+    return FolderSnapshots(Path(env.get("PORTAL_BUILD", "build")) / "clients")
+
+
+def site_from_env(env: Mapping[str, str]) -> Site:
+    if bucket := env.get("PORTAL_SITE_BUCKET"):
+        return S3Site(bucket, LazyClient("s3", env))
+    return FolderSite(Path(env.get("PORTAL_PUBLIC", "public")))
+
+
 def services_from_env(env: Mapping[str, str] | None = None) -> Services:
+    """Local by default (SQLite, build/, public/, mail folder or SMTP); AWS when named."""
     env = os.environ if env is None else env
-    build_dir = Path(env.get("PORTAL_BUILD", "build"))
+    if names_parameters(env):  # deployed: the secrets are in SSM, the environment names them
+        env = resolve_secrets(env)
     return Services(
         store=store_from_env(env),
-        snapshots=FolderSnapshots(build_dir / "clients"),
+        snapshots=snapshots_from_env(env),
         sessions=StripeSessions(env.get("STRIPE_SECRET_KEY", ""), env.get("STRIPE_API_BASE")),
         portal_secret=env.get("PORTAL_SECRET", ""),
         webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
         timezone=env.get("PORTAL_TIMEZONE", "UTC"),
+        mailer=mailer_from_env(env),
+        site=site_from_env(env),
     )

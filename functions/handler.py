@@ -1,15 +1,37 @@
-"""The Lambda entry point: the FastAPI app behind Mangum (API Gateway HTTP API events).
+"""The Lambda entry point: the FastAPI app behind Mangum, and the scheduled jobs.
 
+API Gateway HTTP API events go to the app. EventBridge schedules invoke the
+same function with ``{"job": "drain"}`` (the outbox) or ``{"job": "remind"}``.
 Only what every request needs is imported here; the Stripe SDK loads on the
-first webhook or checkout, boto3 only when the store is DynamoDB.
+first webhook or checkout, boto3 only when the store is DynamoDB, the mailer
+and the templates only when a job runs.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from mangum import Mangum
 
 from functions.app import create_app
 from functions.config import services_from_env
 
-app = create_app(services_from_env())
-handler = Mangum(app, lifespan="off")
+services = services_from_env()
+app = create_app(services)
+_http = Mangum(app, lifespan="off")
+
+
+def handler(event: dict[str, Any], context: Any) -> Any:
+    job = event.get("job") if isinstance(event, dict) else None
+    if job is None:
+        return _http(event, context)
+    return run_job(job)
+
+
+def run_job(job: str) -> dict[str, Any]:
+    if job == "drain":
+        from functions.work import drain_outbox
+
+        report = drain_outbox(services, limit=200)
+        return {"job": job, "done": len(report.done), "retried": len(report.retried)}
+    raise ValueError(f"unknown job {job!r}")

@@ -8,6 +8,7 @@ with exponential back-off, so an SMTP or S3 outage delays work but loses none.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ Handler = Callable[[Mapping[str, Any]], None]
 FIRST_RETRY = 30.0  # seconds
 LAST_RETRY = 6 * 3600.0
 GIVE_UP_RETRY = 7 * 24 * 3600.0  # a permanent failure waits for a person, visibly
+LEASE = 300.0  # seconds a drain holds an item; a drain that dies frees it after this
 
 
 class PermanentFailure(Exception):
@@ -44,9 +46,22 @@ def drain(
     now: Callable[[], float] = time.time,
     limit: int = 50,
 ) -> DrainReport:
-    """Do what is due now, once each; returns what was done and what will be retried."""
+    """Do what is due now, once each; returns what was done and what will be retried.
+
+    Identical work (same kind and payload, e.g. re-publishing one client after each
+    of ten payments) is done once per pass: every item was committed before this
+    pass read it, and a handler reads the state it works from when it runs.
+    """
     report = DrainReport()
+    finished: set[str] = set()
     for item in store.due(now(), limit):
+        if not store.claim(item, now() + LEASE):
+            continue  # another drain has it
+        work = f"{item.kind}:{json.dumps(item.payload, sort_keys=True)}"
+        if work in finished:
+            store.done(item.key)
+            report.done.append(item.key)
+            continue
         try:
             handlers[item.kind](item.payload)
         except PermanentFailure as exc:
@@ -60,4 +75,5 @@ def drain(
         else:
             store.done(item.key)
             report.done.append(item.key)
+            finished.add(work)
     return report

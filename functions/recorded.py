@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from functions.store.base import Payment, Store
-from site_builder.bundle import ClientBundle, with_payments
+from site_builder.bundle import Account, ClientBundle, accounts, with_payments
 from site_builder.model import Payment as ContentPayment
 from site_builder.money import to_major
 
@@ -49,3 +49,13 @@ def with_store_payments(bundle: ClientBundle, store: Store) -> ClientBundle:
     """A client's snapshot plus every payment the store recorded for its invoices."""
     recorded = (p for invoice in bundle.invoices for p in store.payments(invoice.number))
     return with_payments(bundle, as_content(recorded))
+
+
+def invoice_account(bundle: ClientBundle, store: Store, number: str, today: date) -> Account | None:
+    """One invoice's figures with the store's payments: one store query, not one per invoice."""
+    invoice = next((i for i in bundle.invoices if i.number == number), None)
+    if invoice is None:
+        return None
+    alone = bundle.model_copy(update={"invoices": [invoice]})
+    (account,) = accounts(with_store_payments(alone, store), today)
+    return account

@@ -8,7 +8,7 @@ content instead of receiving it pickled; each returns only its result.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 from site_builder import content as cnt
 from site_builder.billing import BillingError, expand_retainer
 from site_builder.billing.reminders import resolve_reminders
-from site_builder.bundle import AccountErrors, ClientBundle, accounts, with_payments
+from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, with_payments
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry
 from site_builder.model import Agency, Client, Payment
@@ -122,18 +122,28 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     result.ledger = {a.invoice.number: ledger_entry(client_id, a, cadence) for a in figures}
     if job.staging is None:
         return result
-    theme, locale = job.theme, bundle.locale
-    t = theme.translations(locale)
     prefix = len(f"c/{result.token}/")
-    for page in client_pages(counted, figures, result.token, job.today, theme.css.path, t):
-        data = theme.render(page, locale).encode()
-        result.outputs[page.path[prefix:]] = job.staging.write(page.path, data)
+    for path, data in render_portal(counted, figures, result.token, job.today, job.theme):
+        result.outputs[path[prefix:]] = job.staging.write(path, data)
     # the snapshot holds the content only: the functions add the store's payments themselves.
     # Only the fields the files wrote: the terms' inheritance (model_fields_set) must survive
     # the round trip, or a client's partial terms would drop the agency's early discount.
     snapshot = bundle.model_dump_json(exclude_unset=True).encode()
     job.staging.write_private(f"clients/{client_id}.json", snapshot)
     return result
+
+
+def render_portal(
+    bundle: ClientBundle, figures: list[Account], token: str, today: date, theme: Theme
+) -> Iterator[tuple[str, bytes]]:
+    """Every file of one client's portal, as (path under the site root, bytes).
+
+    The build and the functions' re-publish both call this: same pages, same bytes.
+    """
+    locale = bundle.locale
+    t = theme.translations(locale)
+    for page in client_pages(bundle, figures, token, today, theme.css.path, t):
+        yield page.path, theme.render(page, locale).encode()
 
 
 def run_clients(

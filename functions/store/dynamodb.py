@@ -407,6 +407,24 @@ class DynamoStore:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return sorted(result, key=lambda i: (i.next_attempt, i.key))[:limit]
 
+    def claim(self, item: OutboxItem, until: float) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(f"OUTBOX#{item.key}", "OUTBOX"),
+                UpdateExpression="SET next_attempt = :until, gsi1sk = :sort",
+                ConditionExpression="sent = :zero AND next_attempt = :seen",
+                ExpressionAttributeValues={
+                    ":until": _n(until),
+                    ":sort": {"S": f"{_sort_time(until)}#{item.key}"},
+                    ":zero": _n(0),
+                    ":seen": _n(item.next_attempt),
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def done(self, key: str) -> None:
         self._update_outbox(
             key,

@@ -244,6 +244,15 @@ class SqliteStore:
         rows = self._db().execute("SELECT * FROM outbox WHERE sent = 0 ORDER BY next_attempt, key")
         return [_outbox(r) for r in rows]
 
+    def claim(self, item: OutboxItem, until: float) -> bool:
+        with self._tx() as db:
+            taken = db.execute(
+                "UPDATE outbox SET next_attempt = ? "
+                "WHERE key = ? AND sent = 0 AND next_attempt = ?",
+                (until, item.key, item.next_attempt),
+            )
+        return taken.rowcount == 1
+
     def done(self, key: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE outbox SET sent = 1, attempts = attempts + 1 WHERE key = ?", (key,))

@@ -1,4 +1,4 @@
-"""Real local servers the integration tests share: moto's standalone AWS server."""
+"""Real local servers the integration tests share: moto's standalone AWS server, SMTP."""
 
 from __future__ import annotations
 
@@ -11,34 +11,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
-# moto_server, but answering one request at a time. moto's threaded server runs concurrent
-# TransactWriteItems unguarded: both can pass the same condition, and a cancelled one rolls
-# its table back to a deep copy taken before, wiping a concurrent commit. Real DynamoDB
-# applies each request atomically; serving requests one by one restores that (the clients'
-# read / transact sequences still interleave, which is what the concurrency test is about).
-MOTO_ONE_AT_A_TIME = """
-import sys
-import moto.server
-from werkzeug.serving import run_simple
-
-def run_one_at_a_time(*args, **kwargs):
-    kwargs["threaded"] = False
-    run_simple(*args, **kwargs)
-
-moto.server.run_simple = run_one_at_a_time
-moto.server.main(sys.argv[1:])
-"""
+from functions.mailer.smtp import SmtpMailer
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    """moto's standalone server on a free local port, one per test module."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    """moto's standalone server (see ``moto_server``) on a free local port, one per module."""
+    port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", MOTO_ONE_AT_A_TIME, "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "tests.integration.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -70,3 +55,69 @@ def aws_client(service: str, endpoint: str) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder:
+    """An aiosmtpd handler that records what it accepted and can be told to refuse."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
+        self.rcpt_reply: str | None = None  # e.g. "451 4.3.0 try later"
+        self.refuse: set[str] = set()  # recipients answered 550
+        self.data_reply: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.data_reply:
+            return self.data_reply
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 Message accepted for delivery"
+
+
+class SmtpServer:
+    """aiosmtpd on a free loopback port; ``stop`` and ``start`` again model an outage."""
+
+    def __init__(self, **smtp_parameters: Any) -> None:
+        self.handler = Recorder()
+        self.port = free_port()
+        self.parameters = smtp_parameters
+        self.running = False
+        self.start()
+
+    def start(self) -> None:
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5.0, **self.parameters
+        )
+        self.controller.start()
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self.controller.stop()
+            self.running = False
+
+    def mailer(self, **options: Any) -> SmtpMailer:
+        options.setdefault("timeout", 3.0)
+        return SmtpMailer("127.0.0.1", self.port, **options)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    try:
+        yield server
+    finally:
+        server.stop()

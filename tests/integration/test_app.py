@@ -7,10 +7,10 @@ Stripe-compatible server, and its signed webhook deliveries back to the app.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
 from typing import Any
 
 import httpx
@@ -18,22 +18,19 @@ import pytest
 import uvicorn
 
 from functions.app import Services, create_app
+from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store import SqliteStore
 from functions.stripe_local.server import LocalStripe
 from functions.stripe_local.webhooks import sign_payload
+from functions.work import drain_outbox
 from site_builder.build import build
 from site_builder.tokens import client_token
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
+from tests.integration.conftest import SmtpServer, free_port
 
 OPEN = "INV-2026-0130"  # harbor-light, $1,650.00, due in 3 days
 PAID = "INV-2026-0101"  # harbor-light, paid in May
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -51,6 +48,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     build(SAMPLE, out, SAMPLE_TODAY, secret=SECRET)
     store = SqliteStore(out / "store.sqlite3")
     store.put_invoices(json.loads((out / "build" / "ledger.json").read_text())["invoices"])
+    smtp = SmtpServer()
     with LocalStripe(duplicate_deliveries=2) as stripe_server:
         services = Services(
             store=store,
@@ -60,6 +58,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             webhook_secret=stripe_server.webhook_secret,
             timezone="America/Los_Angeles",
             today=lambda: SAMPLE_TODAY,
+            mailer=smtp.mailer(),
+            site=FolderSite(out / "public"),
         )
         config = uvicorn.Config(
             create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
@@ -70,9 +70,17 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         assert wait_until(lambda: server.started, 10)
         url = f"http://127.0.0.1:{config.port}"
         stripe_server.webhook_url = f"{url}/webhooks/stripe"
-        yield {"url": url, "store": store, "stripe": stripe_server}
+        yield {
+            "url": url,
+            "store": store,
+            "stripe": stripe_server,
+            "services": services,
+            "smtp": smtp,
+            "public": out / "public",
+        }
         server.should_exit = True
         thread.join(timeout=10)
+    smtp.stop()
 
 
 def token(client: str = "harbor-light") -> str:
@@ -130,6 +138,24 @@ def test_paying_records_one_payment_a_receipt_and_a_publish(system: dict[str, An
     assert f"receipt:{payment.id}" in keys
     assert any(k.startswith("publish:xinghe:") for k in keys)
     assert checkout(system, invoice=invoice, token=token("xinghe")).status_code == 409
+
+    # the outbox's work: the receipt goes out once, the client's pages show the payment
+    portal = system["public"] / "c" / token("xinghe")
+    assert not (portal / "receipts" / f"{payment.id}.html").exists()
+    report = drain_outbox(system["services"])
+    assert f"receipt:{payment.id}" in report.done and not report.retried
+    assert drain_outbox(system["services"]).done == []
+    mails = [
+        (rcpts, message_from_bytes(data, policy=policy.default))
+        for _, rcpts, data in system["smtp"].handler.envelopes
+    ]
+    receipts = [(r, m) for r, m in mails if f"R-{payment.id}" in m["subject"]]
+    billing = ["finance@xinghe-tech.example", "liu.yang@xinghe-tech.example"]
+    assert len(receipts) == 1 and receipts[0][0] == billing
+    assert (portal / "receipts" / f"{payment.id}.html").exists()
+    page = (portal / "invoices" / f"{invoice}.html").read_text()
+    assert "badge-paid" in page and 'name="invoice"' not in page
+    assert system["store"].invoice(invoice)["status"] == "paid"  # type: ignore[index]
 
 
 def test_forged_and_stale_webhooks_change_nothing(system: dict[str, Any]) -> None:

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from functions.mailer import InvalidMailError, Mail, MailError, mailer_from_env, to_mime
 from functions.mailer.folder import FolderMailer
 from functions.mailer.ses import SesMailer
 from functions.mailer.smtp import SmtpMailer
+from tests.integration.conftest import SmtpServer, free_port
 
 SUBJECT = "收据 R-1042 — 谢谢！"
 TEXT = "Merci ! Reçu R-1042 : 1 250,00 €\nСпасибо. Dziękujemy, zażółć gęślą jaźń.\n"
@@ -50,12 +50,6 @@ def receipt(**changes: Any) -> Mail:
     }
     fields.update(changes)
     return Mail(**fields)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def parse(data: bytes) -> EmailMessage:
@@ -169,59 +163,6 @@ def test_a_bare_string_is_not_a_tuple_of_recipients() -> None:
 
 
 # --- SMTP (aiosmtpd) -------------------------------------------------------------------------
-
-
-class Recorder:
-    """An aiosmtpd handler that records what it accepted and can be told to refuse."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[tuple[str, list[str], bytes]] = []
-        self.rcpt_reply: str | None = None  # e.g. "451 4.3.0 try later"
-        self.refuse: set[str] = set()  # recipients answered 550
-        self.data_reply: str | None = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        if address in self.refuse:
-            return "550 5.1.1 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        if self.data_reply:
-            return self.data_reply
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 2.0.0 Message accepted for delivery"
-
-
-class SmtpServer:
-    def __init__(self, **smtp_parameters: Any) -> None:
-        self.handler = Recorder()
-        self.port = free_port()
-        self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5.0, **smtp_parameters
-        )
-        self.controller.start()
-        self.running = True
-
-    def stop(self) -> None:
-        if self.running:
-            self.controller.stop()
-            self.running = False
-
-    def mailer(self, **options: Any) -> SmtpMailer:
-        options.setdefault("timeout", 3.0)
-        return SmtpMailer("127.0.0.1", self.port, **options)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_smtp_delivers_the_receipt_once_with_both_parts(smtp_server: SmtpServer) -> None:

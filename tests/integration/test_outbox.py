@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,3 +51,39 @@ def test_a_permanent_failure_waits_visibly(tmp_path: Path) -> None:
     (item,) = store.due(now=10**9)
     assert item.last_error == "permanent: 550 no such user" and item.attempts == 1
     assert store.due(now=3600) == []
+
+
+def test_two_drains_at_once_send_each_item_once(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    SqliteStore(path).apply(
+        Change(
+            "evt_1", outbox=[OutboxItem(f"receipt:pi_{n}", "email", {"n": n}) for n in range(40)]
+        )
+    )
+    sent: list[int] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        store = SqliteStore(path)
+        start.wait()
+        drain(store, {"email": lambda payload: sent.append(payload["n"])}, limit=100)
+
+    drains = [threading.Thread(target=run) for _ in range(2)]
+    for d in drains:
+        d.start()
+    for d in drains:
+        d.join(timeout=30)
+    assert sorted(sent) == list(range(40))
+
+
+def test_identical_work_is_done_once_per_pass(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    publish = [OutboxItem(f"publish:acme:evt_{n}", "publish", {"client": "acme"}) for n in range(5)]
+    store.apply(
+        Change(
+            "evt_1", outbox=[*publish, OutboxItem("publish:b:evt_1", "publish", {"client": "b"})]
+        )
+    )
+    done: list[str] = []
+    report = drain(store, {"publish": lambda payload: done.append(payload["client"])})
+    assert sorted(done) == ["acme", "b"] and len(report.done) == 6 and store.pending() == 0

@@ -31,7 +31,7 @@ from site_builder.bundle import accounts
 from site_builder.cli import app
 from site_builder.render import Theme
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
-from tests.integration.test_mailer import SmtpServer
+from tests.integration.conftest import SmtpServer
 
 ENV = {"PORTAL_SECRET": SECRET, "CI": "1"}
 MESSAGE_ID = re.compile(r"<reminder%3A(?P<invoice>[^%]+)%3A(?P<n>\d+)%3A(?P<step>[^@]+)@")

@@ -125,6 +125,17 @@ def test_outbox_retries_later_and_finishes(store: Store) -> None:
     )
 
 
+def test_an_item_is_claimed_by_one_drain_only(store: Store) -> None:
+    store.apply(Change("evt_1", outbox=[receipt("pi_1")]))
+    (seen_by_a,) = store.due(now=100)
+    (seen_by_b,) = store.due(now=100)
+    assert store.claim(seen_by_a, until=400) is True
+    assert store.claim(seen_by_b, until=400) is False  # b read it before a took it
+    assert store.due(now=399) == []
+    (again,) = store.due(now=400)  # a drain that died frees it when the lease ends
+    assert store.claim(again, until=700) is True
+
+
 def test_a_dispute_stays_whatever_comes_after(store: Store) -> None:
     store.apply(Change("evt_1", payments=[paid("pi_1")]))
     store.apply(Change("evt_2", payments=[replace(paid("pi_1"), disputed=True)]))

@@ -1,0 +1,87 @@
+"""The outbox's work: what the drain does with each kind of item.
+
+``email``: a mail decided earlier (``{"mail": ...}``, e.g. a reminder) or a
+receipt rendered now (``{"template": "receipt", "payment": ...}``), so it
+shows the balance as of sending. ``publish``: re-render one client's pages.
+A mail server's permanent refusal is kept for a person; anything else is
+retried by the drain with back-off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from functions.app import Services
+from functions.mailer import Mail, MailError
+from functions.outbox import DrainReport, Handler, PermanentFailure, drain
+from functions.publish import republish
+from functions.receipts import receipt_mail
+from functions.recorded import invoice_account
+from site_builder.render import Theme
+from site_builder.tokens import client_token
+
+
+@cache
+def _theme() -> Theme:
+    return Theme()
+
+
+def handlers(services: Services) -> dict[str, Handler]:
+    return {
+        "email": lambda payload: send_email(services, payload),
+        "publish": lambda payload: publish(services, payload),
+    }
+
+
+def drain_outbox(services: Services, limit: int = 50) -> DrainReport:
+    return drain(services.store, handlers(services), limit=limit)
+
+
+def send_email(services: Services, payload: Mapping[str, Any]) -> None:
+    if services.mailer is None:
+        raise RuntimeError("no mailer configured")  # retried: configuration gets fixed
+    if "mail" in payload:
+        mail = Mail.from_payload(payload["mail"])
+    elif payload.get("template") == "receipt":
+        mail = receipt(services, payload["payment"])
+    else:
+        raise PermanentFailure(f"unknown email: {sorted(payload)}")
+    try:
+        services.mailer.send(mail)
+    except MailError as exc:
+        if not exc.transient:
+            raise PermanentFailure(str(exc)) from exc
+        raise
+
+
+def receipt(services: Services, payment_id: str) -> Mail:
+    """The receipt for a recorded payment, with the invoice's balance after it."""
+    payment = services.store.payment(payment_id)
+    if payment is None:
+        raise PermanentFailure(f"no payment {payment_id}")
+    bundle = services.snapshots.load(payment.client)
+    if bundle is None:
+        raise LookupError(f"no snapshot for client {payment.client} yet")  # the build is coming
+    account = invoice_account(bundle, services.store, payment.invoice, services.day())
+    if account is None:
+        raise PermanentFailure(f"invoice {payment.invoice} is not in the client's snapshot")
+    balance = account.statement.balance
+    client = bundle.client
+    token = client_token(services.portal_secret, client.id, client.token_version)
+    return receipt_mail(bundle, payment, balance, token, _theme())
+
+
+def publish(services: Services, payload: Mapping[str, Any]) -> None:
+    if services.site is None:
+        raise RuntimeError("no site configured")
+    republish(
+        payload["client"],
+        snapshots=services.snapshots,
+        store=services.store,
+        site=services.site,
+        theme=_theme(),
+        secret=services.portal_secret,
+        today=services.day(),
+    )
