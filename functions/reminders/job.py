@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from itertools import groupby
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.recorded import with_store_payments
 from functions.reminders.mail import reminder_key, reminder_mail
-from functions.snapshots import FolderSnapshots
+from functions.snapshots import Snapshots
 from functions.store.base import (
     OutboxItem,
     Payment,
@@ -40,6 +41,9 @@ from site_builder.bundle import Account, AccountErrors, accounts
 from site_builder.formatting import format_money
 from site_builder.render import Theme
 from site_builder.tokens import client_token
+
+if TYPE_CHECKING:
+    from functions.app import Services
 
 BATCH = 200  # reminders per store transaction: short write locks, few commits
 PARALLEL_FROM = 2000  # due tracks; below this, starting workers costs more than it saves
@@ -78,7 +82,7 @@ class RemindReport:
 
 def run(
     store: Store,
-    snapshots: FolderSnapshots,
+    snapshots: Snapshots,
     theme: Theme,
     today: date,
     *,
@@ -209,7 +213,7 @@ def _in_workers(
 
 @dataclass
 class _Decider:
-    snapshots: FolderSnapshots
+    snapshots: Snapshots
     theme: Theme
     today: date
     secret: str
@@ -325,7 +329,7 @@ def _later(tracks: Iterable[ReminderTrack], today: date) -> list[TrackMove]:
     return moves
 
 
-def still_wanted(key: str, store: Store, snapshots: FolderSnapshots, today: date) -> bool:
+def still_wanted(key: str, store: Store, snapshots: Snapshots, today: date) -> bool:
     """Whether a queued reminder should still go out: for the outbox drain's email handler.
 
     A reminder waits in the outbox while the mail server is down; if a payment (or a
@@ -350,3 +354,27 @@ def still_wanted(key: str, store: Store, snapshots: FolderSnapshots, today: date
         return False
     _, status, amount_due = figures
     return status not in SETTLED and amount_due > 0
+
+
+def remind_job(services: Services) -> dict[str, Any]:
+    """The scheduled job on AWS (``{"job": "remind"}``): today's reminders, in the agency's day."""
+    report = run(
+        services.store,
+        services.snapshots,
+        _theme(),
+        services.day(),
+        secret=services.portal_secret,
+    )
+    return {
+        "job": "remind",
+        "day": report.day.isoformat(),
+        "queued": len(report.sent),
+        "already": len(report.already),
+        "looked_at": report.looked_at,
+        "problems": report.problems[:20],
+    }
+
+
+@cache
+def _theme() -> Theme:
+    return Theme()

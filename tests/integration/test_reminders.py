@@ -671,3 +671,19 @@ def test_a_queued_reminder_is_no_longer_wanted_once_the_invoice_is_paid(site: Si
     assert job.still_wanted(instalment, store, site.snapshots, SAMPLE_TODAY)
     pay(store, site, "INV-2026-0122", SAMPLE_TODAY, instalment=2)
     assert not job.still_wanted(instalment, store, site.snapshots, SAMPLE_TODAY)
+
+
+def test_the_scheduled_job_runs_for_the_services_day(site: Site) -> None:
+    from functions.app import Services
+
+    services = Services(
+        store=site.store,
+        snapshots=site.snapshots,
+        sessions=None,  # type: ignore[arg-type]  # the job opens no checkout
+        portal_secret=SECRET,
+        webhook_secret="",
+        today=lambda: SAMPLE_TODAY,
+    )
+    result = job.remind_job(services)
+    assert result["queued"] == 17 and result["day"] == "2026-11-23" and result["problems"] == []
+    assert job.remind_job(services)["queued"] == 0
