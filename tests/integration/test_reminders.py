@@ -687,3 +687,29 @@ def test_the_scheduled_job_runs_for_the_services_day(site: Site) -> None:
     result = job.remind_job(services)
     assert result["queued"] == 17 and result["day"] == "2026-11-23" and result["problems"] == []
     assert job.remind_job(services)["queued"] == 0
+
+
+def test_republishing_after_a_payment_takes_the_invoice_out_of_the_reminder_index(
+    site: Site,
+) -> None:
+    from functions.publish import republish
+    from functions.site import FolderSite
+
+    store = site.store
+
+    def due(invoice: str) -> list[str | None]:
+        return [t.next_date for t in store.reminders_due("2099-01-01") if t.invoice == invoice]
+
+    assert due("INV-2026-0131") == ["2026-11-18"]  # 10 days before 28 Nov, never looked at
+    pay(store, site, "INV-2026-0131", SAMPLE_TODAY)
+    republish(
+        "xinghe",
+        snapshots=site.snapshots,
+        store=store,
+        site=FolderSite(site.out / "public"),
+        theme=Theme(),
+        secret=SECRET,
+        today=SAMPLE_TODAY,
+    )
+    assert due("INV-2026-0131") == []
+    assert "INV-2026-0131" not in {r.invoice for r in site.run(SAMPLE_TODAY).sent}
