@@ -273,7 +273,17 @@ class _Decider:
                 step=step.name,
                 offset=step.offset,
                 day=day,
-                email=OutboxItem(key=key, kind="email", payload={"mail": mail.as_payload()}),
+                # "invoice" and "subject" beside the mail: what `portal status` shows of an
+                # email that keeps failing
+                email=OutboxItem(
+                    key=key,
+                    kind="email",
+                    payload={
+                        "mail": mail.as_payload(),
+                        "invoice": track.invoice,
+                        "subject": mail.subject,
+                    },
+                ),
                 next_date=next_date,
             )
             contacts = bundle.client.contacts

@@ -547,6 +547,13 @@ def test_a_day_of_smtp_refusals_loses_nothing_and_repeats_nothing(
     assert all(i.attempts >= 1 and "451" in i.last_error for i in unsent)
     shown = site.remind(SAMPLE_TODAY + timedelta(days=1), "--dry-run")  # the failure is visible
     assert "18 reminder emails in the outbox" in shown and "not sent yet" in shown
+    from site_builder.receivables.attention import attention
+
+    ledger = json.loads((site.out / "build" / "ledger.json").read_bytes())["invoices"]
+    failed = attention(store, ledger, client="xinghe").failed_emails  # as `portal status` shows
+    assert {(f["invoice"], f["subject"]) for f in failed} >= {
+        ("INV-2026-0131", "发票 INV-2026-0131 将在 5 天后到期")
+    }
 
     smtp.handler.rcpt_reply = None  # the server is back
     later = clock + 24 * 3600 + 6 * 3600  # past the longest back-off
