@@ -34,4 +34,8 @@ def run_job(job: str) -> dict[str, Any]:
 
         report = drain_outbox(services, limit=200)
         return {"job": job, "done": len(report.done), "retried": len(report.retried)}
+    if job == "remind":
+        from functions.reminders.job import remind_job
+
+        return remind_job(services)
     raise ValueError(f"unknown job {job!r}")

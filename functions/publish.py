@@ -15,6 +15,7 @@ from functions.recorded import with_store_payments
 from functions.site import Site
 from functions.snapshots import Snapshots
 from functions.store.base import Store
+from site_builder.billing.reminders import resolve_reminders
 from site_builder.bundle import accounts
 from site_builder.generators import render_portal
 from site_builder.ledger import ledger_entry
@@ -60,6 +61,9 @@ def republish(
             report.written.append(path)
     report.deleted = sorted(set(held) - set(pages))
     site.delete(report.deleted)
-    # the ledger follows, so the reminders job sees the invoice paid at once
-    store.put_invoices({a.invoice.number: ledger_entry(client_id, a) for a in figures})
+    # the ledger follows, so the reminders job sees the invoice paid at once (with its
+    # schedule: the store then takes a paid entry out of the reminder index, and puts
+    # one that a refund reopened back in)
+    cadence = resolve_reminders(bundle.agency.reminders, bundle.client.reminders)
+    store.put_invoices({a.invoice.number: ledger_entry(client_id, a, cadence) for a in figures})
     return report

@@ -1,8 +1,9 @@
 """The outbox's work: what the drain does with each kind of item.
 
-``email``: a mail decided earlier (``{"mail": ...}``, e.g. a reminder) or a
-receipt rendered now (``{"template": "receipt", "payment": ...}``), so it
-shows the balance as of sending. ``publish``: re-render one client's pages.
+``email``: a mail decided earlier (``{"mail": ...}``: a reminder, dropped if
+its invoice was paid while it waited) or a receipt rendered now
+(``{"template": "receipt", "payment": ...}``), so it shows the balance as of
+sending. ``publish``: re-render one client's pages.
 A mail server's permanent refusal is kept for a person; anything else is
 retried by the drain with back-off.
 """
@@ -19,6 +20,7 @@ from functions.outbox import DrainReport, Handler, PermanentFailure, drain
 from functions.publish import republish
 from functions.receipts import receipt_mail
 from functions.recorded import invoice_account
+from functions.reminders.job import still_wanted
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 
@@ -44,6 +46,8 @@ def send_email(services: Services, payload: Mapping[str, Any]) -> None:
         raise RuntimeError("no mailer configured")  # retried: configuration gets fixed
     if "mail" in payload:
         mail = Mail.from_payload(payload["mail"])
+        if not still_wanted(mail.message_id, services.store, services.snapshots, services.day()):
+            return  # a reminder for an invoice paid (or disputed) while it waited: dropped
     elif payload.get("template") == "receipt":
         mail = receipt(services, payload["payment"])
     else:

@@ -7,7 +7,7 @@ import sys
 import warnings
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -331,6 +331,136 @@ def destroy(
     except DeployError as exc:
         err_console.print(f"destroy failed: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+# --- portal remind -------------------------------------------------------------------
+# (its imports are local: the other commands do not pay for the reminder job's modules)
+
+if TYPE_CHECKING:
+    from functions.reminders.job import RemindReport
+
+RemindTodayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--today", help="The day to remind for (YYYY-MM-DD); default: the agency's today."
+    ),
+]
+
+
+@app.command()
+def remind(
+    content: ContentOpt = Path("content"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Where build/ is (and public/).", file_okay=False)
+    ] = Path("."),
+    today: RemindTodayOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be sent; change nothing.")
+    ] = False,
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """Queue the reminders due on a day, each step once, in the outbox the drain sends from.
+
+    Brings build/ up to date first (a build for the same day as the last one, which
+    re-renders only what changed, and loads the changes into the store).
+    """
+    from functions.reminders.job import run as run_reminders
+    from functions.snapshots import FolderSnapshots
+    from site_builder import content as cnt
+    from site_builder import manifest
+    from site_builder.build import agency_today
+    from site_builder.render import Theme
+    from site_builder.tokens import portal_secret
+
+    _show_warnings()
+    try:
+        secret = portal_secret()
+    except SecretError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    agency_file = cnt.Source("agency.yaml", "agency", "agency", 0, 0)
+    validator = cnt.Validator(content)
+    agency = validator.agency(cnt.read(content, agency_file))
+    if agency is None:
+        _report_problems(ContentInvalid(validator.errors))
+        raise typer.Exit(2)
+    day = _today(today) or agency_today(agency)
+    store = SqliteStore(store_path)
+    previous = manifest.load(out / "build")
+    if dry_run and previous is None:
+        err_console.print(
+            f"[red]No build in {out / 'build'}: run `portal build` first.[/red]", soft_wrap=True
+        )
+        raise typer.Exit(2)
+    if not dry_run:
+        # the same day as the last build: only what changed since is rendered again
+        build_day = date.fromisoformat(previous.today) if previous else day
+        try:
+            built = run_build(content, out, build_day, recorded=by_client(store), secret=secret)
+        except ContentInvalid as exc:
+            _report_problems(exc)
+            raise typer.Exit(2) from None
+        store.put_invoices(built.ledger_changes)
+
+    report = run_reminders(
+        store,
+        FolderSnapshots(out / "build" / "clients"),
+        Theme(),
+        day,
+        secret=secret,
+        dry_run=dry_run,
+    )
+    _print_reminders(report, store)
+
+
+def _print_reminders(report: RemindReport, store: SqliteStore) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = "Would send" if report.dry_run else "Queued"
+    table = Table(title=f"{title} on {report.day.isoformat()}", show_lines=False)
+    for column in ("invoice", "#", "step", "tone", "lang", "to", "cc", "amount due"):
+        table.add_column(column, no_wrap=column in ("invoice", "step", "amount due"))
+    table.add_column("subject", overflow="fold")
+    for row in report.sent:
+        table.add_row(
+            row.invoice,
+            str(row.instalment or ""),
+            row.step,
+            row.tone,
+            row.locale,
+            "\n".join(row.to),
+            "\n".join(row.cc),
+            row.amount_due,
+            row.subject,
+        )
+    if report.sent:
+        out_console.print(table)
+    verb = "would be queued" if report.dry_run else "queued"
+    out_console.print(
+        f"{len(report.sent)} reminder{'s' * (len(report.sent) != 1)} {verb}; "
+        f"{len(report.already)} sent before by another run; {report.waiting} waiting for a "
+        f"later day; {report.closed} closed (paid, void or disputed); "
+        f"{report.looked_at} looked at in {report.seconds:.2f} s.",
+        highlight=False,
+    )
+    for problem in report.problems:
+        err_console.print(f"[yellow]warning:[/yellow] {problem}", soft_wrap=True)
+    unsent = [i for i in store.unsent() if i.key.startswith("reminder:")]
+    failing = [i for i in unsent if i.attempts]
+    if unsent:
+        out_console.print(
+            f"{len(unsent)} reminder email{'s' * (len(unsent) != 1)} in the outbox, "
+            f"waiting for the outbox drain to send them.",
+            highlight=False,
+        )
+    for item in failing[:MAX_LISTED]:
+        err_console.print(
+            f"[yellow]not sent yet[/yellow] {item.key} after {item.attempts} attempt"
+            f"{'s' * (item.attempts != 1)}: {escape(item.last_error)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import Any
 
 from site_builder import content as cnt
 from site_builder.billing import BillingError, expand_retainer
+from site_builder.billing.reminders import resolve_reminders
 from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, with_payments
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry
@@ -117,14 +118,18 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     if result.errors:
         return result
     result.token = client_token(job.secret, client_id, client.token_version)
-    result.ledger = {a.invoice.number: ledger_entry(client_id, a) for a in figures}
+    cadence = resolve_reminders(job.agency.reminders, client.reminders)
+    result.ledger = {a.invoice.number: ledger_entry(client_id, a, cadence) for a in figures}
     if job.staging is None:
         return result
     prefix = len(f"c/{result.token}/")
     for path, data in render_portal(counted, figures, result.token, job.today, job.theme):
         result.outputs[path[prefix:]] = job.staging.write(path, data)
-    # the snapshot holds the content only: the functions add the store's payments themselves
-    job.staging.write_private(f"clients/{client_id}.json", bundle.model_dump_json().encode())
+    # the snapshot holds the content only: the functions add the store's payments themselves.
+    # Only the fields the files wrote: the terms' inheritance (model_fields_set) must survive
+    # the round trip, or a client's partial terms would drop the agency's early discount.
+    snapshot = bundle.model_dump_json(exclude_unset=True).encode()
+    job.staging.write_private(f"clients/{client_id}.json", snapshot)
     return result
 
 

@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from site_builder.billing.reminders import Cadence
 from site_builder.bundle import Account
 
 
-def ledger_entry(client_id: str, account: Account) -> dict[str, Any]:
-    """What the functions need to know about one invoice, as of the build's day."""
+def ledger_entry(
+    client_id: str, account: Account, reminders: Cadence | None = None
+) -> dict[str, Any]:
+    """What the functions need to know about one invoice, as of the build's day.
+
+    ``reminders``: the client's resolved reminder schedule, from which the store works out
+    each entry's next reminder day (``Cadence.to_json``).
+    """
     inv, st = account.invoice, account.statement
     payments = sorted(account.payments, key=lambda p: (p.date, p.id))
     settled = settled_on(account)
-    return {
+    entry = {
         "client": client_id,
         "currency": inv.currency,
         "issued": inv.issued.isoformat(),
@@ -42,6 +49,9 @@ def ledger_entry(client_id: str, account: Account) -> dict[str, Any]:
         "settled": settled.isoformat() if settled is not None else None,
         "payments": [{"id": p.id, "date": p.date.isoformat(), "amount": p.net} for p in payments],
     }
+    if reminders is not None:
+        entry["reminders"] = reminders.to_json()
+    return entry
 
 
 def settled_on(account: Account) -> date | None:

@@ -149,15 +149,57 @@ class Terms(Model):
     early_discount: EarlyDiscount | None = None
 
 
+Tone = Literal["friendly", "firm", "final"]
+
+
+def _bare_days(value: object) -> object:
+    # "overdue: [1, 7, 14]": a bare number is a step with the schedule's default tone and CC
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"days": value}
+    if not isinstance(value, dict | ReminderStep):
+        raise ValueError(
+            "expected a number of days or {days: N, tone: ..., cc_leadership: ...}, "
+            f"got {value!r}"
+        )
+    return value
+
+
+class ReminderStep(Model):
+    """One reminder: ``days`` before (or after) the due date, its tone, whether to CC leadership.
+
+    A tone or CC left out follows the schedule's thresholds, so a step is usually a bare number.
+    """
+
+    days: Annotated[int, Field(ge=1, le=3650, strict=True)]
+    tone: Tone | None = None
+    cc_leadership: bool | None = None
+
+
+Step = Annotated[ReminderStep, BeforeValidator(_bare_days)]
+
+
 class ReminderSchedule(Model):
-    before_due: list[Days] = [10, 5, 3]
+    """When reminders go out; a client's schedule overrides only the fields it writes."""
+
+    before_due: list[Step] = [ReminderStep(days=10), ReminderStep(days=5), ReminderStep(days=3)]
     on_due: bool = True
-    overdue: list[Annotated[int, Field(ge=1, le=3650, strict=True)]] = [1, 7, 14, 30]
+    overdue: list[Step] = [ReminderStep(days=d) for d in (1, 7, 14, 30)]
     repeat_every_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 30
     stop_after_days: Days | None = None
     cc_leadership_from_days_overdue: Days = 14
+    # the tone of a step that names none: friendly, then firm, then (if set) final
+    firm_from_days_overdue: Days = 14
+    final_from_days_overdue: Days | None = None
     skip_weekends: bool = False
     holidays: list[date] = []
+
+    @field_validator("before_due", "overdue")
+    @classmethod
+    def _distinct(cls, steps: list[ReminderStep], info: ValidationInfo) -> list[ReminderStep]:
+        days = [s.days for s in steps]
+        if len(set(days)) != len(days):
+            raise ValueError(f"{info.field_name} names the same day twice: {days}")
+        return steps
 
 
 def _fraction(value: Decimal) -> Decimal:

@@ -68,6 +68,57 @@ class Change:
     sessions: Mapping[str, SessionStatus] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReminderTrack:
+    """One payable entry's reminders, as the job reads it from the index."""
+
+    invoice: str
+    instalment: int  # 0: the invoice as a whole; else the entry of its plan
+    client: str
+    due: str  # YYYY-MM-DD
+    issued: str
+    cadence: str  # the resolved schedule, JSON text (``Cadence.to_json``)
+    next_date: str | None = None  # the next day the job looks at it; None: nothing to remind
+    checked: str | None = None  # the last day the job looked at it
+    last_step: str | None = None  # the last reminder sent, e.g. "overdue-7"
+    last_offset: int | None = None  # its days from the due date; steps only move forward
+    last_sent: str | None = None  # the day it was sent
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder decided by the job: recorded once, with its email, or not at all."""
+
+    invoice: str
+    instalment: int
+    step: str  # "before-5", "due", "overdue-14"
+    offset: int  # the step's days from the due date
+    day: str  # the day it was decided (YYYY-MM-DD)
+    email: OutboxItem  # key "reminder:<invoice>:<instalment>:<step>"
+    next_date: str | None  # the track's next reminder day after this one
+
+
+@dataclass(frozen=True)
+class TrackMove:
+    """The job looked at a track on ``day`` and sent nothing: look again on ``next_date``."""
+
+    invoice: str
+    instalment: int
+    day: str
+    next_date: str | None
+
+
+@dataclass(frozen=True)
+class SentReminder:
+    """A line of the reminder log."""
+
+    invoice: str
+    instalment: int
+    step: str
+    day: str
+    key: str  # its outbox item
+
+
 class Store(Protocol):
     # the ledger, loaded from build/ledger.json
     def put_invoices(self, invoices: Mapping[str, Mapping[str, Any]]) -> None: ...
@@ -105,6 +156,19 @@ class Store(Protocol):
     def unsent(self) -> list[OutboxItem]:
         """Every item not yet done, failed ones included (``attempts``, ``last_error``)."""
         ...
+
+    # reminders: tracks indexed by their next day (kept up to date by put_invoices), a log
+    def reminders_due(self, day: str) -> list[ReminderTrack]:
+        """The tracks whose next reminder day is ``day`` or earlier, read through the index."""
+        ...
+
+    def record_reminders(self, reminders: Sequence[Reminder]) -> list[bool]:
+        """Log each reminder and enqueue its email in one transaction; False where the step
+        was logged before (or a later step was), and then nothing is written for it."""
+        ...
+
+    def move_reminders(self, moves: Sequence[TrackMove]) -> None: ...
+    def reminders(self, invoice: str) -> list[SentReminder]: ...
 
 
 _RANK = {"pending": 0, "failed": 1, "succeeded": 2}

@@ -16,10 +16,15 @@ pk                    sk                          what
 ``OUTBOX#<key>``      ``OUTBOX``                  slow work; while unsent also ``gsi1pk`` =
                                                   ``OUTBOX#PENDING`` and ``gsi1sk`` =
                                                   ``<next_attempt:020.6f>#<key>``
+``INV#<number>``      ``TRACK#<n>``               a reminder track (entry n, 0: the whole
+                                                  invoice); while a reminder is ahead also
+                                                  ``gsi1pk`` = ``REMIND#DUE`` and ``gsi1sk`` =
+                                                  ``<next_date>#<number>#<n>``
+``INV#<number>``      ``REMINDER#<n>#<step>``     a reminder sent (exactly once)
 ====================  ==========================  ==============================================
 
-The GSI ``due`` (``gsi1pk``, ``gsi1sk``) finds the outbox's due items (and, later, reminders
-by date). No request path scans the table. Money and counts are numbers (N), payloads JSON
+The GSI ``due`` (``gsi1pk``, ``gsi1sk``) finds the outbox's due items and the reminder tracks
+due by a day. No request path scans the table. Money and counts are numbers (N), payloads JSON
 strings. Both copies of a session or a payment are always written in the same transaction.
 
 ``apply`` is optimistic: it reads the event, the payments, the outbox keys and the sessions
@@ -38,7 +43,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -47,12 +52,18 @@ from functions.store.base import (
     CheckoutSession,
     OutboxItem,
     Payment,
+    Reminder,
+    ReminderTrack,
+    SentReminder,
     SessionStatus,
+    TrackMove,
     merge,
 )
+from functions.store.tracks import next_reminder, plan_tracks
 
 DUE_INDEX = "due"
 OUTBOX_PENDING = "OUTBOX#PENDING"
+REMINDERS_DUE = "REMIND#DUE"
 ALL_PAYMENTS = "PAYMENTS"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 APPLY_ATTEMPTS = 12
@@ -152,6 +163,50 @@ class DynamoStore:
                 _backoff(attempt)
             else:
                 raise RuntimeError("DynamoDB kept some invoices unprocessed")
+        self._put_tracks(invoices)
+
+    def _put_tracks(self, invoices: Mapping[str, Mapping[str, Any]]) -> None:
+        """Index each entry's next reminder day, keeping how far the job has got.
+
+        The job's progress is read first and written back with the new schedule. A job
+        writing the same track meanwhile can at worst be set back to look at it again:
+        the reminder log, not the track, is what keeps a step from going out twice.
+        """
+        plans = [plan for number, entry in invoices.items() for plan in plan_tracks(number, entry)]
+        if not plans:
+            return
+        keys = {(p.invoice, p.instalment): _track_key(p.invoice, p.instalment) for p in plans}
+        found = self._batch_get(keys.values())
+        items = []
+        for plan in plans:
+            old = found.get(keys[(plan.invoice, plan.instalment)], {})
+            checked = old.get("checked", {}).get("S")
+            item: dict[str, Any] = {
+                **_key(*keys[(plan.invoice, plan.instalment)]),
+                "invoice": {"S": plan.invoice},
+                "instalment": _n(plan.instalment),
+                "client": {"S": plan.client},
+                "due": {"S": plan.due},
+                "issued": {"S": plan.issued},
+                "cadence": {"S": plan.cadence},
+            }
+            for name in ("checked", "last_step", "last_offset", "last_sent"):
+                _put_optional(item, name, old.get(name))
+            _set_next(item, plan.invoice, plan.instalment, next_reminder(plan, checked))
+            items.append({"PutRequest": {"Item": item}})
+        self._batch_write(items)
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), 25):
+            pending: dict[str, list[dict[str, Any]]] = {self.table: requests[start : start + 25]}
+            for attempt in range(20):
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                _backoff(attempt)
+            else:
+                raise RuntimeError("DynamoDB kept some items unprocessed")
 
     def invoice(self, number: str) -> dict[str, Any] | None:
         item = self._get(f"INV#{number}", "LEDGER")
@@ -434,6 +489,136 @@ class DynamoStore:
                 return count
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    # --- reminders ---------------------------------------------------------------
+
+    def reminders_due(self, day: str) -> list[ReminderTrack]:
+        """The tracks due by ``day``, from the ``due`` index, re-read consistently.
+
+        The index is eventually consistent: a track just moved on may still be offered, so
+        each is re-read and its ``next_date`` checked (the log stops a repeat anyway).
+        """
+        # '$' sorts right after '#': every "<date>#..." with date <= day
+        keys = [
+            (i["pk"]["S"], i["sk"]["S"])
+            for i in self._query(
+                IndexName=DUE_INDEX,
+                KeyConditionExpression="gsi1pk = :due AND gsi1sk < :bound",
+                ExpressionAttributeValues={
+                    ":due": {"S": REMINDERS_DUE},
+                    ":bound": {"S": f"{day}$"},
+                },
+                ProjectionExpression="pk, sk",
+            )
+        ]
+        found = self._batch_get(keys)
+        tracks = [_track(found[k]) for k in keys if k in found]
+        due = [t for t in tracks if t.next_date is not None and t.next_date <= day]
+        return sorted(due, key=lambda t: (t.client, t.invoice, t.instalment))
+
+    def record_reminders(self, reminders: Sequence[Reminder]) -> list[bool]:
+        return [self._record_reminder(r) for r in reminders]
+
+    def _record_reminder(self, r: Reminder) -> bool:
+        """One TransactWriteItems: the log line, the email and the track, or none of them."""
+        log = {
+            **_key(f"INV#{r.invoice}", f"REMINDER#{r.instalment}#{r.step}"),
+            "invoice": {"S": r.invoice},
+            "instalment": _n(r.instalment),
+            "step": {"S": r.step},
+            "day": {"S": r.day},
+            "key": {"S": r.email.key},
+        }
+        values: dict[str, Any] = {
+            ":step": {"S": r.step},
+            ":offset": _n(r.offset),
+            ":day": {"S": r.day},
+        }
+        update = "SET last_step = :step, last_offset = :offset, last_sent = :day, checked = :day"
+        if r.next_date is None:
+            update += " REMOVE gsi1pk, gsi1sk, next_date"
+        else:
+            update += ", next_date = :next, gsi1pk = :due, gsi1sk = :sort"
+            values |= {
+                ":next": {"S": r.next_date},
+                ":due": {"S": REMINDERS_DUE},
+                ":sort": {"S": _track_sort(r.next_date, r.invoice, r.instalment)},
+            }
+        ops = [
+            self._put(log, new=True),
+            self._put(_outbox_item(r.email), new=True),
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _key(*_track_key(r.invoice, r.instalment)),
+                    "UpdateExpression": update,
+                    # steps only move forward, even if two runs disagree about the day
+                    "ConditionExpression": "attribute_exists(pk) AND "
+                    "(attribute_not_exists(last_offset) OR last_offset < :offset)",
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
+        for attempt in range(APPLY_ATTEMPTS):
+            try:
+                self.client.transact_write_items(
+                    TransactItems=ops, ClientRequestToken=uuid.uuid4().hex
+                )
+                return True
+            except self._ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    return False  # logged before, or a later step was: nothing written
+                if set(reasons) - RETRYABLE_REASONS:
+                    raise
+            _backoff(attempt)  # a concurrent transaction touched one of the items: again
+        raise TransactionRetriesExhausted(f"reminder {r.email.key} kept conflicting")
+
+    def move_reminders(self, moves: Sequence[TrackMove]) -> None:
+        for move in moves:
+            values: dict[str, Any] = {":day": {"S": move.day}}
+            update = "SET checked = :day"
+            if move.next_date is None:
+                update += " REMOVE gsi1pk, gsi1sk, next_date"
+            else:
+                update += ", next_date = :next, gsi1pk = :due, gsi1sk = :sort"
+                values |= {
+                    ":next": {"S": move.next_date},
+                    ":due": {"S": REMINDERS_DUE},
+                    ":sort": {"S": _track_sort(move.next_date, move.invoice, move.instalment)},
+                }
+            # a track that is gone stays gone
+            with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=_key(*_track_key(move.invoice, move.instalment)),
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=values,
+                )
+
+    def reminders(self, invoice: str) -> list[SentReminder]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"INV#{invoice}"},
+                ":prefix": {"S": "REMINDER#"},
+            },
+            ConsistentRead=True,
+        )
+        sent = [
+            SentReminder(
+                invoice=i["invoice"]["S"],
+                instalment=int(i["instalment"]["N"]),
+                step=i["step"]["S"],
+                day=i["day"]["S"],
+                key=i["key"]["S"],
+            )
+            for i in items
+        ]
+        return sorted(sent, key=lambda r: (r.instalment, r.day, r.step))
+
     # --- plumbing ----------------------------------------------------------------
 
     def _put(self, item: dict[str, Any], *, new: bool = False) -> dict[str, Any]:
@@ -591,6 +776,41 @@ def _outbox_item(item: OutboxItem) -> dict[str, Any]:
         "gsi1pk": {"S": OUTBOX_PENDING},
         "gsi1sk": {"S": f"{_sort_time(item.next_attempt)}#{item.key}"},
     }
+
+
+def _track_key(invoice: str, instalment: int) -> Key:
+    return (f"INV#{invoice}", f"TRACK#{instalment}")
+
+
+def _track_sort(next_date: str, invoice: str, instalment: int) -> str:
+    return f"{next_date}#{invoice}#{instalment}"
+
+
+def _set_next(item: dict[str, Any], invoice: str, instalment: int, next_date: str | None) -> None:
+    """A track is in the ``due`` index only while a reminder is ahead of it."""
+    if next_date is not None:
+        item["next_date"] = {"S": next_date}
+        item["gsi1pk"] = {"S": REMINDERS_DUE}
+        item["gsi1sk"] = {"S": _track_sort(next_date, invoice, instalment)}
+
+
+def _track(item: dict[str, Any]) -> ReminderTrack:
+    def text(name: str) -> str | None:
+        return item[name]["S"] if name in item else None
+
+    return ReminderTrack(
+        invoice=item["invoice"]["S"],
+        instalment=int(item["instalment"]["N"]),
+        client=item["client"]["S"],
+        due=item["due"]["S"],
+        issued=item["issued"]["S"],
+        cadence=item["cadence"]["S"],
+        next_date=text("next_date"),
+        checked=text("checked"),
+        last_step=text("last_step"),
+        last_offset=int(item["last_offset"]["N"]) if "last_offset" in item else None,
+        last_sent=text("last_sent"),
+    )
 
 
 def _outbox(item: dict[str, Any]) -> OutboxItem:

@@ -5,19 +5,26 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from functions.store.base import (
     Change,
     CheckoutSession,
     OutboxItem,
     Payment,
+    Reminder,
+    ReminderTrack,
+    SentReminder,
+    TrackMove,
     merge,
 )
+from functions.store.tracks import next_reminder, plan_tracks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (number TEXT PRIMARY KEY, entry TEXT NOT NULL);
@@ -42,7 +49,21 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT NOT NULL DEFAULT '', sent INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, next_attempt);
+CREATE TABLE IF NOT EXISTS reminder_tracks (
+    invoice TEXT NOT NULL, instalment INTEGER NOT NULL, client TEXT NOT NULL,
+    due TEXT NOT NULL, issued TEXT NOT NULL, cadence TEXT NOT NULL,
+    next_date TEXT, checked TEXT, last_step TEXT, last_offset INTEGER, last_sent TEXT,
+    PRIMARY KEY (invoice, instalment)
+);
+CREATE INDEX IF NOT EXISTS reminder_tracks_due
+    ON reminder_tracks (next_date) WHERE next_date IS NOT NULL;
+CREATE TABLE IF NOT EXISTS reminders (
+    invoice TEXT NOT NULL, instalment INTEGER NOT NULL, step TEXT NOT NULL,
+    day TEXT NOT NULL, outbox_key TEXT NOT NULL,
+    PRIMARY KEY (invoice, instalment, step)
+);
 """
+TRACK_CHUNK = 500  # invoices per "IN (...)" look-up, under SQLite's variable limit
 
 
 class SqliteStore:
@@ -54,6 +75,10 @@ class SqliteStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._db().executescript(SCHEMA)  # idempotent; runs in its own transaction
+
+    def reopened(self) -> SqliteStore:
+        """The same store through a new connection: for a forked worker process."""
+        return SqliteStore(self.path)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -86,6 +111,44 @@ class SqliteStore:
                 "ON CONFLICT (number) DO UPDATE SET entry = excluded.entry",
                 [(number, json.dumps(entry)) for number, entry in invoices.items()],
             )
+            self._put_tracks(db, invoices)
+
+    def _put_tracks(
+        self, db: sqlite3.Connection, invoices: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        """Index each entry's next reminder day, keeping how far the job has got."""
+        plans = [plan for number, entry in invoices.items() for plan in plan_tracks(number, entry)]
+        if not plans:
+            return
+        numbers = sorted({plan.invoice for plan in plans})
+        checked: dict[tuple[str, int], str | None] = {}
+        for start in range(0, len(numbers), TRACK_CHUNK):
+            chunk = numbers[start : start + TRACK_CHUNK]
+            rows = db.execute(
+                "SELECT invoice, instalment, checked FROM reminder_tracks "
+                f"WHERE invoice IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            checked.update(((r["invoice"], r["instalment"]), r["checked"]) for r in rows)
+        db.executemany(
+            "INSERT INTO reminder_tracks "
+            "(invoice, instalment, client, due, issued, cadence, next_date) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (invoice, instalment) DO UPDATE SET "
+            "client = excluded.client, due = excluded.due, issued = excluded.issued, "
+            "cadence = excluded.cadence, next_date = excluded.next_date",
+            [
+                (
+                    p.invoice,
+                    p.instalment,
+                    p.client,
+                    p.due,
+                    p.issued,
+                    p.cadence,
+                    next_reminder(p, checked.get((p.invoice, p.instalment))),
+                )
+                for p in plans
+            ],
+        )
 
     def invoice(self, number: str) -> dict[str, Any] | None:
         sql = "SELECT entry FROM invoices WHERE number = ?"
@@ -204,6 +267,80 @@ class SqliteStore:
 
     def pending(self) -> int:
         return self._db().execute("SELECT COUNT(*) FROM outbox WHERE sent = 0").fetchone()[0]
+
+    # --- reminders ---------------------------------------------------------------
+
+    def reminders_due(self, day: str) -> list[ReminderTrack]:
+        rows = self._db().execute(
+            "SELECT * FROM reminder_tracks WHERE next_date IS NOT NULL AND next_date <= ? "
+            "ORDER BY client, invoice, instalment",
+            (day,),
+        )
+        return [ReminderTrack(**dict(row)) for row in rows]
+
+    def record_reminders(self, reminders: Sequence[Reminder]) -> list[bool]:
+        # one transaction for the batch (BEGIN IMMEDIATE holds the write lock, so nothing
+        # changes under it); each reminder's three rows go in together or not at all
+        recorded = []
+        with self._tx() as db:
+            for r in reminders:
+                key = (r.invoice, r.instalment, r.step)
+                queued = db.execute(
+                    "INSERT OR IGNORE INTO outbox (key, kind, payload, next_attempt) "
+                    "VALUES (?, ?, ?, ?)",
+                    # orjson: 10x faster than json here, and UTF-8 rather than \u escapes
+                    (r.email.key, r.email.kind, _json(r.email.payload), r.email.next_attempt),
+                ).rowcount
+                logged = (
+                    queued
+                    and db.execute(
+                        "INSERT OR IGNORE INTO reminders VALUES (?, ?, ?, ?, ?)",
+                        (*key, r.day, r.email.key),
+                    ).rowcount
+                )
+                # steps only move forward; no track (never indexed): nothing to record
+                moved = (
+                    logged
+                    and db.execute(
+                        "UPDATE reminder_tracks SET last_step = ?, last_offset = ?, last_sent = ?, "
+                        "checked = ?, next_date = ? WHERE invoice = ? AND instalment = ? "
+                        "AND (last_offset IS NULL OR last_offset < ?)",
+                        (r.step, r.offset, r.day, r.day, r.next_date, *key[:2], r.offset),
+                    ).rowcount
+                )
+                if not moved:  # take back what this reminder wrote (rows it just inserted)
+                    if logged:
+                        db.execute(
+                            "DELETE FROM reminders WHERE invoice = ? AND instalment = ? "
+                            "AND step = ?",
+                            key,
+                        )
+                    if queued:
+                        db.execute("DELETE FROM outbox WHERE key = ?", (r.email.key,))
+                recorded.append(bool(moved))
+        return recorded
+
+    def move_reminders(self, moves: Sequence[TrackMove]) -> None:
+        if not moves:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE reminder_tracks SET checked = ?, next_date = ? "
+                "WHERE invoice = ? AND instalment = ?",
+                [(m.day, m.next_date, m.invoice, m.instalment) for m in moves],
+            )
+
+    def reminders(self, invoice: str) -> list[SentReminder]:
+        rows = self._db().execute(
+            "SELECT invoice, instalment, step, day, outbox_key AS key FROM reminders "
+            "WHERE invoice = ? ORDER BY instalment, day, step",
+            (invoice,),
+        )
+        return [SentReminder(**dict(row)) for row in rows]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _payment(row: sqlite3.Row) -> Payment:

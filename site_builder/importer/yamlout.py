@@ -40,7 +40,8 @@ _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n,\[\]{}#]*")
 _RESERVED = re.compile(
     r"(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON"
     r"|off|Off|OFF|y|Y|n|N|[-+]?[0-9][0-9_.:eE+-]*|[-+]?0[xXoObB][0-9a-fA-F_]+"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?\.[0-9]+)"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?\.[0-9]+"
+    r"|=|<<)"  # PyYAML's value and merge keys: a bare "=" does not even load
 )
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Outside YAML's printable set, or a line break YAML would fold into a space: escaped

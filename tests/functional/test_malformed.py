@@ -371,6 +371,27 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "deposit",
         "deposit",
     ),
+    (
+        "reminder-unknown-tone",
+        edit(
+            lambda c: c / "agency.yaml",
+            _set("reminders", "overdue", value=[1, 7, {"days": 14, "tone": "harsh"}]),
+        ),
+        "reminders.overdue[2].tone",
+        "expected 'friendly'",
+    ),
+    (
+        "reminder-day-twice",
+        edit(lambda c: c / "agency.yaml", _set("reminders", "before_due", value=[5, 5])),
+        "reminders.before_due",
+        "same day twice",
+    ),
+    (
+        "client-reminder-not-a-day",
+        edit(_client, _set("reminders", value={"overdue": ["soon"]})),
+        "reminders.overdue[0]",
+        "number of days",
+    ),
 ]
 
 

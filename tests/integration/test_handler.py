@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from functions.store import SqliteStore
+from site_builder.build import build
+from tests.conftest import ROOT, SAMPLE, SAMPLE_TODAY, SECRET
 
 EVENT = {
     "version": "2.0",
@@ -51,3 +53,35 @@ def test_health_through_the_lambda_handler_in_a_fresh_process(tmp_path: Path) ->
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 200 and json.loads(answer["body"]) == {"status": "ok"}
     assert not answer["stripe"] and not answer["boto3"]
+
+
+JOBS = """
+import json
+from functions.handler import handler
+print(json.dumps([handler({"job": "drain"}, None), handler({"job": "remind"}, None)]))
+"""
+
+
+def test_the_scheduled_jobs_run_through_the_same_handler(tmp_path: Path) -> None:
+    """EventBridge's constant inputs: the outbox drain and the day's reminders."""
+    out = tmp_path / "out"
+    build(SAMPLE, out, SAMPLE_TODAY, secret=SECRET)
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    store.put_invoices(json.loads((out / "build" / "ledger.json").read_text())["invoices"])
+    env = {
+        "PORTAL_STORE": str(tmp_path / "store.sqlite3"),
+        "PORTAL_BUILD": str(out / "build"),
+        "PORTAL_PUBLIC": str(out / "public"),
+        "PORTAL_SECRET": SECRET,
+        "MAIL_FOLDER": str(tmp_path / "mail"),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", JOBS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    drained, reminded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert drained == {"job": "drain", "done": 0, "retried": 0}
+    # the job runs for the real day, so what is due varies; whatever it queued is in the store
+    assert reminded["job"] == "remind" and reminded["problems"] == []
+    assert store.pending() == reminded["queued"] and reminded["looked_at"] > 0

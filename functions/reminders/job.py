@@ -1,0 +1,390 @@
+"""The reminders job: one run for one day, locally (``portal remind``) or on a schedule on AWS.
+
+1. The store's index gives the tracks whose next reminder day has come
+   (``Store.reminders_due``): never every invoice.
+2. Their clients' snapshots are read once each and priced with the store's payments
+   (``with_store_payments`` + ``accounts``), so every figure is the portal's and the
+   checkout's.
+3. The pure rules (``site_builder.billing.reminders.decide``) say, per entry: send a step,
+   wait for a later day, or close (paid, void, disputed).
+4. Each reminder is logged under (invoice, instalment, step) in the same transaction that
+   puts its email in the outbox (``Store.record_reminders``); a step logged before is
+   refused there. So a rerun, a crash half way or two runs at once send each step once.
+   The outbox drain delivers the emails, with retries.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from itertools import groupby
+from typing import TYPE_CHECKING, Any, Protocol
+
+from functions.recorded import with_store_payments
+from functions.reminders.mail import reminder_key, reminder_mail
+from functions.snapshots import Snapshots
+from functions.store.base import (
+    OutboxItem,
+    Payment,
+    Reminder,
+    ReminderTrack,
+    Store,
+    TrackMove,
+)
+from site_builder.billing.reminders import SETTLED, cadence_from_text, decide, next_after
+from site_builder.bundle import Account, AccountErrors, accounts
+from site_builder.formatting import format_money
+from site_builder.render import Theme
+from site_builder.tokens import client_token
+
+if TYPE_CHECKING:
+    from functions.app import Services
+
+BATCH = 200  # reminders per store transaction: short write locks, few commits
+PARALLEL_FROM = 2000  # due tracks; below this, starting workers costs more than it saves
+MAX_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class ReminderRow:
+    """One reminder of a run, for the report and the dry-run table."""
+
+    invoice: str
+    instalment: int
+    step: str
+    tone: str
+    client: str
+    locale: str
+    to: tuple[str, ...]  # bare addresses
+    cc: tuple[str, ...]
+    amount_due: str
+    subject: str
+    key: str
+
+
+@dataclass
+class RemindReport:
+    day: date
+    dry_run: bool = False
+    looked_at: int = 0  # tracks the index offered
+    sent: list[ReminderRow] = field(default_factory=list)  # queued (or, dry, would be)
+    already: list[ReminderRow] = field(default_factory=list)  # another run got there first
+    waiting: int = 0  # nothing due for them today; looked at again on a later day
+    closed: int = 0  # paid, void, disputed or gone: nothing more to send
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run(
+    store: Store,
+    snapshots: Snapshots,
+    theme: Theme,
+    today: date,
+    *,
+    secret: str,
+    dry_run: bool = False,
+    workers: int | None = None,
+) -> RemindReport:
+    """Decide and record the reminders due on ``today``; ``dry_run`` decides only.
+
+    A big day is split by client over ``workers`` forked processes when the store can be
+    reopened in one (``reopened()``: SQLite; on AWS the job is one Lambda process). Each
+    worker reads, decides and records its clients through its own connection.
+    """
+    started = time.perf_counter()
+    report = RemindReport(today, dry_run)
+    tracks = store.reminders_due(today.isoformat())
+    report.looked_at = len(tracks)
+    groups = [(client, list(group)) for client, group in groupby(tracks, key=lambda t: t.client)]
+    decider = _Decider(snapshots, theme, today, secret)
+    workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
+    reopen = getattr(store, "reopened", None)
+    if (
+        workers > 1
+        and len(tracks) >= PARALLEL_FROM
+        and callable(reopen)
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        parts: Iterable[_Outcome] = _in_workers(_Work(decider, reopen, dry_run), groups, workers)
+    else:
+        parts = [_settle(decider, store, groups, dry_run)]
+    for part in parts:
+        report.sent += part.sent
+        report.already += part.already
+        report.closed += part.closed
+        report.waiting += part.waiting
+        report.problems += part.problems
+    report.sent.sort(key=_row_order)
+    report.already.sort(key=_row_order)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _row_order(row: ReminderRow) -> tuple[str, str, int]:
+    return (row.client, row.invoice, row.instalment)
+
+
+@dataclass
+class _Outcome:
+    """What one process did with its share of the day's clients."""
+
+    sent: list[ReminderRow] = field(default_factory=list)
+    already: list[ReminderRow] = field(default_factory=list)
+    closed: int = 0
+    waiting: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _settle(
+    decider: _Decider, store: Store, groups: list[tuple[str, list[ReminderTrack]]], dry: bool
+) -> _Outcome:
+    """Decide the clients' reminders, then record them (each with its email) and the moves."""
+    decided = _Decided()
+    for client_id, tracks in groups:
+        decider.client(client_id, tracks, store, decided)
+    outcome = _Outcome(problems=decided.problems)
+    outcome.closed = sum(1 for m in decided.moves if m.next_date is None)
+    outcome.waiting = len(decided.moves) - outcome.closed
+    if dry:
+        outcome.sent = [row for _, row in decided.reminders]
+        return outcome
+    for start in range(0, len(decided.reminders), BATCH):
+        batch = decided.reminders[start : start + BATCH]
+        recorded = store.record_reminders([reminder for reminder, _ in batch])
+        for (_, row), ok in zip(batch, recorded, strict=True):
+            (outcome.sent if ok else outcome.already).append(row)
+    store.move_reminders(decided.moves)
+    return outcome
+
+
+class PaymentSource(Protocol):
+    def payments(self, invoice: str | None = None) -> list[Payment]: ...
+
+
+@dataclass
+class _Decided:
+    reminders: list[tuple[Reminder, ReminderRow]] = field(default_factory=list)
+    moves: list[TrackMove] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Work:
+    decider: _Decider
+    reopen: Callable[[], Store]
+    dry_run: bool
+
+
+_WORK: _Work | None = None  # set before the workers fork, so they inherit it
+_WORKER_STORE: Store | None = None  # each worker's own connection
+
+
+def _open_store() -> None:
+    global _WORKER_STORE
+    assert _WORK is not None
+    _WORKER_STORE = _WORK.reopen()
+
+
+def _settle_chunk(groups: list[tuple[str, list[ReminderTrack]]]) -> _Outcome:
+    assert _WORK is not None and _WORKER_STORE is not None
+    return _settle(_WORK.decider, _WORKER_STORE, groups, _WORK.dry_run)
+
+
+def _in_workers(
+    work: _Work, groups: list[tuple[str, list[ReminderTrack]]], workers: int
+) -> Iterator[_Outcome]:
+    """Whole clients to each worker; their outcomes (rows, not emails) come back."""
+    global _WORK
+    _WORK = work
+    try:
+        size = max(16, len(groups) // (workers * 8))
+        chunks = [groups[i : i + size] for i in range(0, len(groups), size)]
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_open_store) as pool:
+            yield from pool.imap_unordered(_settle_chunk, chunks)
+    finally:
+        _WORK = None
+
+
+@dataclass
+class _Decider:
+    snapshots: Snapshots
+    theme: Theme
+    today: date
+    secret: str
+
+    def client(
+        self, client_id: str, tracks: list[ReminderTrack], store: PaymentSource, out: _Decided
+    ) -> None:
+        """Decide every due track of one client, from one read of its snapshot."""
+        today, day = self.today, self.today.isoformat()
+        wanted = {t.invoice for t in tracks}
+        # only the invoices with a reminder due: the rest of the account is not needed
+        bundle = self.snapshots.load(client_id, only=wanted)
+        if bundle is None:
+            out.problems.append(f"{client_id}: no snapshot in the build; run `portal build`")
+            out.moves.extend(_later(tracks, today))  # looked at again on its next reminder day
+            return
+        priced = with_store_payments(bundle, store)  # type: ignore[arg-type]
+        try:
+            by_number = {a.invoice.number: a for a in accounts(priced, today)}
+        except AccountErrors as exc:
+            out.problems.append(f"{client_id}: {exc}")
+            out.moves.extend(_later(tracks, today))
+            return
+        token = client_token(self.secret, client_id, bundle.client.token_version)
+        for track in tracks:
+            account = by_number.get(track.invoice)
+            entry = _entry(account, track.instalment)
+            if account is None or entry is None:  # no longer issued, or its plan changed
+                out.moves.append(TrackMove(track.invoice, track.instalment, day, None))
+                continue
+            due, status, amount_due = entry
+            st = account.statement
+            settled = status in SETTLED or amount_due <= 0
+            decision = decide(
+                cadence_from_text(track.cadence),
+                due,
+                st.issued,
+                today,
+                status=status,
+                amount_due=amount_due,
+                last_offset=track.last_offset,
+                payment_pending=settled and _pending(store, track.invoice),
+            )
+            next_date = None if decision.next_date is None else decision.next_date.isoformat()
+            if decision.action != "send" or decision.step is None:
+                out.moves.append(TrackMove(track.invoice, track.instalment, day, next_date))
+                continue
+            step = decision.step
+            last = None if track.last_sent is None else date.fromisoformat(track.last_sent)
+            mail = reminder_mail(
+                priced, account, track.instalment, step, today, token, self.theme, last_sent=last
+            )
+            key = reminder_key(track.invoice, track.instalment, step.name)
+            reminder = Reminder(
+                invoice=track.invoice,
+                instalment=track.instalment,
+                step=step.name,
+                offset=step.offset,
+                day=day,
+                # "invoice" and "subject" beside the mail: what `portal status` shows of an
+                # email that keeps failing
+                email=OutboxItem(
+                    key=key,
+                    kind="email",
+                    payload={
+                        "mail": mail.as_payload(),
+                        "invoice": track.invoice,
+                        "subject": mail.subject,
+                    },
+                ),
+                next_date=next_date,
+            )
+            contacts = bundle.client.contacts
+            row = ReminderRow(
+                invoice=track.invoice,
+                instalment=track.instalment,
+                step=step.name,
+                tone=step.tone,
+                client=client_id,
+                locale=bundle.locale,
+                to=tuple(c.email for c in contacts if c.role == "billing"),
+                cc=tuple(
+                    c.email for c in contacts if step.cc_leadership and c.role == "leadership"
+                ),
+                amount_due=format_money(amount_due, st.currency, bundle.locale),
+                subject=mail.subject,
+                key=key,
+            )
+            out.reminders.append((reminder, row))
+
+
+def _entry(account: Account | None, instalment: int) -> tuple[date, str, int] | None:
+    """(due, status, amount due today) of the track's entry; None if it has none."""
+    if account is None:
+        return None
+    st = account.statement
+    if instalment == 0:
+        return (st.due, st.status, st.amount_due) if len(st.entries) == 1 else None
+    entry = next((e for e in st.entries if e.n == instalment), None)
+    if entry is None or len(st.entries) == 1:
+        return None
+    # the invoice's own status wins where it stops everything (void, disputed)
+    status = st.status if st.status in SETTLED else entry.status
+    return entry.due, status, entry.amount_due
+
+
+def _pending(payments: PaymentSource, invoice: str) -> bool:
+    """A bank debit still settling counts as paid, but may yet fail and reopen the invoice."""
+    return any(p.status == "pending" for p in payments.payments(invoice))
+
+
+def _later(tracks: Iterable[ReminderTrack], today: date) -> list[TrackMove]:
+    moves = []
+    for track in tracks:
+        upcoming = next_after(
+            cadence_from_text(track.cadence),
+            date.fromisoformat(track.due),
+            date.fromisoformat(track.issued),
+            today,
+        )
+        retry = upcoming or today + timedelta(days=1)
+        moves.append(TrackMove(track.invoice, track.instalment, today.isoformat(), str(retry)))
+    return moves
+
+
+def still_wanted(key: str, store: Store, snapshots: Snapshots, today: date) -> bool:
+    """Whether a queued reminder should still go out: for the outbox drain's email handler.
+
+    A reminder waits in the outbox while the mail server is down; if a payment (or a
+    dispute) was recorded meanwhile, sending it would ask for money already paid. The
+    key is ``reminder:<invoice>:<instalment>:<step>``; anything else is always wanted.
+    """
+    kind, _, rest = key.partition(":")
+    invoice, _, tail = rest.partition(":")
+    instalment = tail.partition(":")[0]
+    if kind != "reminder" or not invoice or not instalment.isdigit():
+        return True
+    entry = store.invoice(invoice)
+    bundle = snapshots.load(entry["client"], only={invoice}) if entry else None
+    if bundle is None:
+        return True  # nothing known better than when it was decided
+    try:
+        priced = accounts(with_store_payments(bundle, store), today)
+    except AccountErrors:
+        return True
+    figures = _entry(priced[0] if priced else None, int(instalment))
+    if figures is None:
+        return False
+    _, status, amount_due = figures
+    return status not in SETTLED and amount_due > 0
+
+
+def remind_job(services: Services) -> dict[str, Any]:
+    """The scheduled job on AWS (``{"job": "remind"}``): today's reminders, in the agency's day."""
+    report = run(
+        services.store,
+        services.snapshots,
+        _theme(),
+        services.day(),
+        secret=services.portal_secret,
+    )
+    return {
+        "job": "remind",
+        "day": report.day.isoformat(),
+        "queued": len(report.sent),
+        "already": len(report.already),
+        "looked_at": report.looked_at,
+        "problems": report.problems[:20],
+    }
+
+
+@cache
+def _theme() -> Theme:
+    return Theme()
