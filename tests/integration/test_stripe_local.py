@@ -592,3 +592,47 @@ def test_sign_payload_matches_the_sdk_verifier() -> None:
     stripe.WebhookSignature.verify_header(body.decode(), header, SECRET, tolerance=300)
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.WebhookSignature.verify_header(body.decode(), header, "whsec_other", 300)
+
+
+def test_a_state_file_outlives_the_server(tmp_path: Any) -> None:
+    """Stripe keeps what the merchant's server has not acknowledged: so does a state file."""
+    state = tmp_path / "stripe.json"
+    down = WebhookReceiver()
+    down.fail_next = 100  # the endpoint is down for every attempt of this run
+    try:
+        with LocalStripe(
+            webhook_url=down.url,
+            webhook_secret=SECRET,
+            retry=False,
+            async_payment_delay=60,  # still settling when the server stops
+            state_file=state,
+        ) as local:
+            client = local.client()
+            card = client.v1.checkout.sessions.create(params=session_params())
+            assert pay(card, method="card", card_number="4242424242424242").status_code == 303
+            debit = client.v1.checkout.sessions.create(params=eur_params())
+            assert pay(debit, method="bank_ok").status_code == 303
+            assert local.wait_for_deliveries(DEADLINE)
+    finally:
+        down.close()
+    assert state.exists()
+
+    up = WebhookReceiver()
+    try:
+        with LocalStripe(
+            webhook_url=up.url, webhook_secret=SECRET, async_payment_delay=0.2, state_file=state
+        ) as again:
+            # the unacknowledged events come again, then the debit settles
+            up.wait_for(about(card["id"], "checkout.session.completed"))
+            up.wait_for(about(debit["id"], "checkout.session.completed"))
+            up.wait_for(about(debit["id"], "checkout.session.async_payment_succeeded"))
+            session = again.client().v1.checkout.sessions.retrieve(debit["id"])
+            assert session["payment_status"] == "paid"
+            assert again.wait_for_deliveries(DEADLINE)
+        assert len(up.received) == 3
+    finally:
+        up.close()
+    with LocalStripe(webhook_url=None, webhook_secret=SECRET, state_file=state) as third:
+        # everything was acknowledged: nothing is owed and nothing is settling any more
+        assert all(e["pending_webhooks"] == 0 for e in third.events)
+        assert third.store.dump()["settlements"] == {}
