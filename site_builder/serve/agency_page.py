@@ -40,14 +40,21 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-# a letter: its own inline styles and inline images, nothing else; sandboxed (no script runs)
-LETTER_HEADERS = {
-    **PAGE_HEADERS,
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-        "form-action 'none'; frame-ancestors 'self'; sandbox"
-    ),
-}
+
+
+def letter_headers(site: str) -> dict[str, str]:
+    """A letter: its own inline styles and images, nothing else; sandboxed, so no script runs.
+
+    A sandboxed document has no origin of its own, so its one allowed ancestor, the
+    agency page, is named by origin rather than as 'self'.
+    """
+    return {
+        **PAGE_HEADERS,
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+            f"form-action 'none'; frame-ancestors {site}; sandbox"
+        ),
+    }
 
 
 def page_key(secret: str) -> str:
@@ -138,8 +145,9 @@ def render(view: AgencyView) -> str:
     )
 
 
-def agency_app(view: Callable[[], AgencyView], mail_folder: Path) -> Starlette:
-    """The page, its stylesheet, and each letter's HTML, as one ASGI app to mount."""
+def agency_app(view: Callable[[], AgencyView], mail_folder: Path, site: str) -> Starlette:
+    """The page, its stylesheet, and each letter's HTML, as one ASGI app to mount at ``site``."""
+    headers = letter_headers(site)
 
     async def page(request: Request) -> Response:
         return HTMLResponse(render(view()), headers=PAGE_HEADERS)
@@ -151,7 +159,7 @@ def agency_app(view: Callable[[], AgencyView], mail_folder: Path) -> Starlette:
         found = letter(mail_folder, request.path_params["name"])
         if found is None or found.html is None:
             return HTMLResponse("<!doctype html><title>No such letter</title>", 404, PAGE_HEADERS)
-        return HTMLResponse(found.html, headers=LETTER_HEADERS)
+        return HTMLResponse(found.html, headers=headers)
 
     return Starlette(
         routes=[

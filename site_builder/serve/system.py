@@ -308,7 +308,10 @@ class System:
         return Starlette(
             routes=[
                 Mount("/api", app=api),
-                Mount(f"/agency/{self.agency_key}", app=agency_app(self.view, self.mail_folder)),
+                Mount(
+                    f"/agency/{self.agency_key}",
+                    app=agency_app(self.view, self.mail_folder, self.site_url),
+                ),
                 Mount("", app=static_site(self.public, headers)),
             ]
         )
