@@ -107,6 +107,7 @@ class LocalStripe:
             app = _SaveAfterWrites(app, self.save)
             if self.state_file.exists():
                 self.store.load(json.loads(self.state_file.read_text(encoding="utf-8")))
+                self.store.expire_elsewhere()  # a session of a previous port is no use
         config = uvicorn.Config(
             app,
             log_level="warning",

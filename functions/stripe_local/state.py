@@ -182,6 +182,23 @@ class Store:
                     if event["pending_webhooks"] > 0:
                         self._on_event(copy.deepcopy(event))
 
+    def expire_elsewhere(self) -> list[str]:
+        """Expire the open sessions whose page is not at ``base_url`` (the server moved).
+
+        Their links lead nowhere now; the ``checkout.session.expired`` events tell the
+        merchant's server to open new ones.
+        """
+        with self.lock:
+            moved = [
+                record
+                for record in self._data.sessions.values()
+                if record.obj["status"] == "open"
+                and not str(record.obj.get("url") or "").startswith(f"{self.base_url}/")
+            ]
+            for record in moved:
+                self._expire(record, AUTOMATIC)
+            return [record.obj["id"] for record in moved]
+
     # -- idempotency --------------------------------------------------------------------------
 
     def idempotent_lookup(

@@ -88,12 +88,13 @@ def received_money(
     store: Store, snapshots: FolderSnapshots, clients: Iterable[str]
 ) -> list[Received]:
     """Money received: the store's payments (settled ones) first, then the content's own."""
+    payments = store.payments()
     money = [
         Received(p.id, p.currency, max(0, p.amount - p.refunded), date.fromisoformat(p.received))
-        for p in store.payments()
+        for p in payments
         if p.status == "succeeded"
     ]
-    recorded = {p.id for p in store.payments()}
+    recorded = {p.id for p in payments}
     for client_id in clients:
         bundle = snapshots.load(client_id)
         for p in bundle.payments if bundle else ():

@@ -256,14 +256,20 @@ class System:
         # the API first: the local Stripe delivers what it still owes as soon as it starts
         self._serve_http(self._app(), sockets[0])
         if payments.local:
-            sockets[1].close()
-            self.stripe = LocalStripe(
+            sockets[1].close()  # held until now so that no one else took it
+            stripe = LocalStripe(
                 webhook_url=self.webhook_url,
                 webhook_secret=payments.webhook_secret,
                 port=self.port + 1,
                 async_payment_delay=BANK_DEBIT_SECONDS,
                 state_file=self.out / "stripe-local.json",
-            ).start()
+            )
+            try:
+                self.stripe = stripe.start()
+            except OSError as exc:
+                raise ServeError(
+                    f"the local Stripe cannot listen on {self.port + 1}: {exc}"
+                ) from None
         self._thread(self._drain_loop, "portal-drain")
         self._watcher = Watcher(
             [self.options.content, self.options.theme], self._rebuild, WATCH_EVERY

@@ -7,6 +7,7 @@ driven with httpx. Every wait is a bounded poll.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -639,3 +640,21 @@ def test_a_state_file_outlives_the_server(tmp_path: Any) -> None:
         # everything was acknowledged: nothing is owed and nothing is settling any more
         assert all(e["pending_webhooks"] == 0 for e in third.events)
         assert third.store.dump()["settlements"] == {}
+
+
+def test_a_session_left_at_another_port_expires_on_restart(
+    tmp_path: Any, receiver: WebhookReceiver
+) -> None:
+    state = tmp_path / "stripe.json"
+    with LocalStripe(webhook_url=receiver.url, webhook_secret=SECRET, state_file=state) as first:
+        session = first.client().v1.checkout.sessions.create(params=session_params())
+        with socket.socket() as other:  # a free port that is not the first one's
+            other.bind(("127.0.0.1", 0))
+            port = other.getsockname()[1]
+    with LocalStripe(
+        webhook_url=receiver.url, webhook_secret=SECRET, state_file=state, port=port
+    ) as moved:
+        assert moved.url not in session["url"]
+        receiver.wait_for(about(session["id"], "checkout.session.expired"))
+        again = moved.client().v1.checkout.sessions.retrieve(session["id"])
+        assert again["status"] == "expired"
