@@ -82,7 +82,6 @@ class ServeOptions:
     today: date | None = None  # None: the agency's today, day by day
     store: Path = Path(".portal/store.sqlite3")
     home: Path = Path(".portal")  # serve/ (site, build, local Stripe) and outbox/ (mail)
-    theme: Path = DEFAULT_THEME
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -271,9 +270,9 @@ class System:
                     f"the local Stripe cannot listen on {self.port + 1}: {exc}"
                 ) from None
         self._thread(self._drain_loop, "portal-drain")
-        self._watcher = Watcher(
-            [self.options.content, self.options.theme], self._rebuild, WATCH_EVERY
-        ).start()
+        # the theme the build and the re-publish use: the default one (DESIGN: themes/default)
+        self._watcher = Watcher([self.options.content, DEFAULT_THEME], self._rebuild, WATCH_EVERY)
+        self._watcher.start()
         self._announce(report, resumed)
         return self
 
@@ -397,7 +396,7 @@ class System:
                 self.say(f"outbox: {key} failed, will retry: {error}")
 
     def _rebuild(self, changed: set[str]) -> None:
-        theme = str(self.options.theme)
+        theme = str(DEFAULT_THEME)
         if any(path.startswith(theme) for path in changed):
             # templates and catalogs are cached per process: the re-publish must see the new ones
             work._theme.cache_clear()

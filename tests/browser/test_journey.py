@@ -175,6 +175,31 @@ def test_a_client_pays_an_invoice_with_the_keyboard_alone(
     letter.screenshot(path=artifacts / f"{locale}-receipt-email.png")
 
 
+def test_the_agency_page_leads_to_every_portal_from_the_keyboard(
+    serve: Serve, guarded: Callable[..., Page], artifacts: Path
+) -> None:
+    page = guarded(serve)
+    response = page.goto(serve.agency_url)
+    assert response is not None and response.ok
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    expect(page.locator("#receivables-h + table tbody tr")).to_have_count(6)  # six currencies
+    links = page.locator("#portals-h ~ table a")
+    expect(links).to_have_count(len(serve.portals))
+    assert sorted(links.evaluate_all("all => all.map(a => a.href)")) == sorted(
+        serve.portals.values()
+    )
+    for frame in page.locator("article.letter iframe").all():  # the letters, shown
+        expect(frame.content_frame.locator("h1")).to_contain_text("R-pi_")
+    # a tall window rather than full_page: Chromium leaves sandboxed frames blank in those
+    page.set_viewport_size({"width": 1100, "height": 2400})
+    page.screenshot(path=artifacts / "agency-page.png")
+    page.set_viewport_size({"width": 1100, "height": 900})
+    tab_to(page, page.get_by_role("link", name="Open Wiślane Smaki sp. z o.o.'s portal"))
+    enter(page)
+    assert page.url == serve.portals["wislane-smaki"]
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
+
+
 def open_invoice(page: Page, serve: Serve, client: str, number: str) -> None:
     page.goto(serve.portals[client].replace("index.html", f"invoices/{number}.html"))
     expect(page.locator("h1")).to_contain_text(number)
