@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from functions.store import OutboxItem, SqliteStore
 from functions.store.base import Change
 from functions.stripe_local import LocalStripe
+from site_builder.cli import app
 from site_builder.serve.system import ServeOptions, System, resume_outbox
 from site_builder.tokens import client_token
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
@@ -236,3 +240,24 @@ def test_a_restart_takes_up_the_outbox_work_a_stopped_drain_held(tmp_path: Path)
     store.retry(failed.key, "permanent: no such address", now + 7 * 86400)
     assert resume_outbox(store, now) == 1
     assert [item.key for item in store.due(now)] == ["publish:a:evt_1"]
+
+
+def test_the_command_explains_why_it_cannot_start(tmp_path: Path, content: Path) -> None:
+    def serve(*args: str, **env: str) -> Any:
+        store = str(tmp_path / "store.sqlite3")
+        return CliRunner().invoke(
+            app,
+            ["serve", "--content", str(content), "--store", store, *args],
+            env={"PORTAL_SECRET": SECRET, **env},
+        )
+
+    live = serve("--port", "0", STRIPE_SECRET_KEY="sk_live_123")
+    assert live.exit_code == 1 and "test-mode key only" in live.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = serve("--port", str(taken.getsockname()[1]))
+    assert busy.exit_code == 1 and "cannot listen on 127.0.0.1:" in busy.output
+    (content / "invoices" / "INV-2026-0130.yaml").write_text("client: [\n")
+    broken = serve("--port", "0")
+    assert broken.exit_code == 2 and "INV-2026-0130.yaml" in broken.output
