@@ -44,6 +44,7 @@ class Account:
     invoice: Invoice
     terms: ResolvedTerms
     statement: Statement
+    payments: tuple[PaymentRecord, ...] = ()  # those the statement counted (dated by its day)
 
 
 def payment_record(payment: Payment) -> PaymentRecord:
@@ -91,7 +92,8 @@ def accounts(bundle: ClientBundle, today: date) -> list[Account]:
         except BillingError as exc:
             problems.append((invoice.number, exc))
             continue
-        result.append(Account(invoice, terms, figures))
+        counted = tuple(p for p in by_invoice.get(invoice.number, ()) if p.date <= today)
+        result.append(Account(invoice, terms, figures, counted))
     if problems:
         raise AccountErrors(problems)
     return result

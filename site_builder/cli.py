@@ -17,6 +17,10 @@ from functions.recorded import by_client
 from functions.store.sqlite import SqliteStore
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
+from site_builder.importer import FileRefused, MappingInvalid, import_csv
+from site_builder.receivables import NoBuild, UnknownClient, build_status
+from site_builder.receivables.output import client_csv, dumps, tables
+from site_builder.receivables.report import write_report
 from site_builder.tokens import DevelopmentSecretWarning, SecretError
 
 app = typer.Typer(
@@ -130,6 +134,7 @@ def build(
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     store.put_invoices(report.ledger_changes)
+    report_page = write_report(out, content, store)
     kind = "full" if report.full else "incremental"
     out_console.print(
         f"Built {report.invoices} invoices ({kind}): {report.clients_rendered} clients rendered, "
@@ -137,6 +142,7 @@ def build(
         f"in {report.seconds:.2f} s."
     )
     out_console.print(f"Portal: {report.public}/  (private data: {report.ledger})")
+    out_console.print(f"Receivables report (private): {report_page}", highlight=False)
     shown = list(report.portals.items())[:MAX_LISTED]
     for client_id, page in shown:
         out_console.print(f"  {client_id}: {report.public}/{page}", highlight=False, soft_wrap=True)
@@ -186,6 +192,127 @@ def serve(
     except (ServeError, SecretError) as exc:
         err_console.print(f"serve: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+@app.command()
+def status(
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            help="Age receivables to this day (YYYY-MM-DD); default: the last build's day. "
+            "Amounts (late fees, discounts) stay as of the build's day: run portal build "
+            "--today DATE for that day's amounts.",
+        ),
+    ] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="Only this client's figures.")
+    ] = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table (the terminal), json (every figure, stable, for scripts; schema in "
+            "site_builder/receivables/output.py) or csv (one row per client and currency).",
+        ),
+    ] = "table",
+    content: ContentOpt = Path("content"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Where the build wrote build/.", file_okay=False)
+    ] = Path("."),
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """Receivables: open, overdue, aging, DSO, late payers, and what needs attention.
+
+    Reads what the last portal build left in build/ (never the content files) and
+    the payment store; payments recorded since the build are listed, not counted.
+    """
+    if output not in ("table", "json", "csv"):
+        err_console.print(f"[red]--format: expected table, json or csv, got {output!r}[/red]")
+        raise typer.Exit(2)
+    store = SqliteStore(store_path) if store_path.exists() else None
+    try:
+        found = build_status(out, content, store, _today(today), client)
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except (NoBuild, UnknownClient) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not found.complete:
+        err_console.print(
+            "[yellow]warning:[/yellow] build/ledger.json was written by an older portal build: "
+            "run portal build for payment dates (paid this month, late payers, collected)",
+            soft_wrap=True,
+        )
+    if output == "json":
+        sys.stdout.buffer.write(dumps(found.document()))
+    elif output == "csv":
+        sys.stdout.write(client_csv(found.figures))
+    else:
+        figures = found.figures
+        when = f"as of the build of {figures.build_day}"
+        if figures.today.isoformat() != figures.build_day:
+            when += f", aged to {figures.today}"
+        out_console.print(f"[bold]{found.agency.name}[/bold]: receivables {when}", highlight=False)
+        for renderable in tables(figures, found.attention, found.agency.locale):
+            out_console.print(renderable)
+
+
+@app.command("import")
+def import_(
+    csv_file: Annotated[
+        Path, typer.Argument(help="The billing export (CSV, one row per invoice line).")
+    ],
+    mapping: Annotated[
+        str,
+        typer.Option(
+            "--mapping",
+            help="Which column is which field: generic (the default), stripe, or a mapping "
+            "file (see site_builder/importer/mappings/).",
+        ),
+    ] = "generic",
+    content: ContentOpt = Path("content"),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Also overwrite invoices that have payments (check them first)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """Turn a billing export into content files: new and changed invoices, missing clients.
+
+    Every row it cannot use is listed with its row number (the header is row 1);
+    none of such an invoice is written. An invoice with payments is not
+    overwritten without --force. A second run on the same file changes nothing.
+    Exit 2 if any row was refused.
+    """
+    store = SqliteStore(store_path) if store_path.exists() else None
+    try:
+        result = import_csv(csv_file, content, mapping, store=store, force=force, dry_run=dry_run)
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except (FileRefused, MappingInvalid) as exc:
+        err_console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    for error in result.errors:
+        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+    verb = "Would import" if dry_run else "Imported"
+    out_console.print(
+        f"{verb} {csv_file.name}: {len(result.created)} invoices new, {len(result.updated)} "
+        f"changed, {len(result.unchanged)} unchanged, {len(result.clients_created)} new "
+        f"clients; {len(result.skipped)} invoices not imported ({len(result.errors)} problems).",
+        highlight=False,
+    )
+    if result.errors:
+        raise typer.Exit(2)
 
 
 # --- deploy and destroy: thin commands over infra/ (imported on use: boto3 is slow to load) ---

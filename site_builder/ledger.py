@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from site_builder.bundle import Account
@@ -10,6 +11,8 @@ from site_builder.bundle import Account
 def ledger_entry(client_id: str, account: Account) -> dict[str, Any]:
     """What the functions need to know about one invoice, as of the build's day."""
     inv, st = account.invoice, account.statement
+    payments = sorted(account.payments, key=lambda p: (p.date, p.id))
+    settled = settled_on(account)
     return {
         "client": client_id,
         "currency": inv.currency,
@@ -33,4 +36,30 @@ def ledger_entry(client_id: str, account: Account) -> dict[str, Any]:
             }
             for e in st.entries
         ],
+        # For receivables (portal status, the agency report), which read the
+        # ledger instead of 150,000 content files: the day the invoice was paid
+        # in full, and each payment counted (net of refunds) with its day.
+        "settled": settled.isoformat() if settled is not None else None,
+        "payments": [{"id": p.id, "date": p.date.isoformat(), "amount": p.net} for p in payments],
     }
+
+
+def settled_on(account: Account) -> date | None:
+    """The day a paid invoice's last needed payment arrived; None unless it is paid.
+
+    Settling took the invoice's total, plus the late fees that had fallen due,
+    less a discount taken: what was paid less any overpayment. The payment that
+    brought the running sum to that is the one that settled it.
+    """
+    st = account.statement
+    if st.status != "paid":
+        return None
+    needed = st.paid - st.overpaid
+    if needed <= 0:  # nothing was owed (a zero total)
+        return account.invoice.issued
+    running = 0
+    for payment in sorted(account.payments, key=lambda p: (p.date, p.id)):
+        running += payment.net
+        if running >= needed:
+            return payment.date
+    return None  # not reached: a paid statement's payments cover what it needed

@@ -162,6 +162,26 @@ class ReminderSchedule(Model):
     holidays: list[date] = []
 
 
+def _fraction(value: Decimal) -> Decimal:
+    if not 0 <= value <= 1:
+        raise ValueError(f"must be a share between 0 and 1 (0.5 is half), got {value}")
+    return value
+
+
+class LatePayers(Model):
+    """When ``portal status`` and the agency report flag a client as a habitual late payer.
+
+    All three must hold: enough paid invoices to judge by, a large enough share
+    of them paid after their due date, and late by enough days on average (over
+    every paid invoice, an on-time one counting 0). One late invoice is bad luck;
+    many invoices paid a day late are bank delays.
+    """
+
+    min_paid_invoices: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 3
+    share_late: Annotated[Amount, AfterValidator(_fraction)] = Decimal("0.5")
+    average_days_late: Annotated[Amount, AfterValidator(_non_negative)] = Decimal(7)
+
+
 # --- parties -----------------------------------------------------------------
 
 Address = Annotated[list[Text], Field(min_length=1, max_length=8)]
@@ -189,6 +209,7 @@ class Agency(Model):
     )
     payment_terms: Text | None = None  # free text printed under the terms
     allowed_payment_method_types: list[Slug] | None = None
+    late_payers: LatePayers = LatePayers()
 
 
 class Contact(Model):

@@ -1,0 +1,134 @@
+"""What the payment side needs a person for, from the store: the other half of ``portal status``.
+
+- failed emails: outbox mail tried at least once and not sent (with the last error);
+- reviews: payments the webhook refused to count (an amount or currency that
+  differs from the checkout session, an unknown session, a refund of an
+  unknown payment);
+- disputes: "dispute opened" reviews and payments marked disputed;
+- pending re-publishes: a client's pages still to be refreshed;
+- payments since the build: recorded payments the last build has not counted
+  (``portal build`` folds them in; status does not, so its figures stay the
+  build's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from functions.store.base import Payment, Store
+
+DISPUTE = "dispute opened"
+
+
+@dataclass
+class Attention:
+    failed_emails: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    disputes: list[dict[str, Any]] = field(default_factory=list)
+    pending_publish: list[dict[str, Any]] = field(default_factory=list)
+    unbuilt_payments: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self) -> int:
+        return sum(len(items) for items in self.as_dict().values())
+
+    def as_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "failed_emails": self.failed_emails,
+            "reviews": self.reviews,
+            "disputes": self.disputes,
+            "pending_publish": self.pending_publish,
+            "unbuilt_payments": self.unbuilt_payments,
+        }
+
+
+def attention(
+    store: Store, invoices: Mapping[str, Mapping[str, Any]], client: str | None = None
+) -> Attention:
+    """Everything the store holds that a person should look at (``client``: only theirs)."""
+    result = Attention()
+    owner = {number: entry.get("client") for number, entry in invoices.items()}
+
+    def mine(client_id: Any = None, invoice: Any = None) -> bool:
+        return client is None or client_id == client or owner.get(invoice) == client
+
+    for item in store.unsent():
+        payload = item.payload
+        if item.kind == "email" and item.attempts > 0:
+            invoice = payload.get("invoice")
+            if mine(invoice=invoice):
+                result.failed_emails.append(
+                    {
+                        "key": item.key,
+                        "attempts": item.attempts,
+                        "last_error": item.last_error,
+                        "invoice": invoice,
+                        "subject": payload.get("subject") or payload.get("template"),
+                    }
+                )
+        elif item.kind == "publish" and mine(client_id=payload.get("client")):
+            result.pending_publish.append(
+                {
+                    "key": item.key,
+                    "client": payload.get("client"),
+                    "attempts": item.attempts,
+                    "last_error": item.last_error,
+                }
+            )
+
+    payments = store.payments()
+    disputed_seen: set[str] = set()
+    for review in store.reviews():
+        if not mine(invoice=review.get("invoice")):
+            continue
+        if review.get("problem") == DISPUTE:
+            disputed_seen.add(str(review.get("payment")))
+            result.disputes.append(
+                {
+                    "payment": review.get("payment"),
+                    "invoice": review.get("invoice"),
+                    "amount": review.get("amount"),
+                    "event": review.get("event"),
+                }
+            )
+        else:
+            result.reviews.append(dict(review))
+    for payment in payments:
+        if payment.disputed and payment.id not in disputed_seen and mine(payment.client):
+            result.disputes.append(
+                {
+                    "payment": payment.id,
+                    "invoice": payment.invoice,
+                    "amount": payment.amount,
+                    "event": None,
+                }
+            )
+        why = _not_built(payment, invoices.get(payment.invoice))
+        if why and mine(payment.client):
+            result.unbuilt_payments.append(
+                {
+                    "payment": payment.id,
+                    "invoice": payment.invoice,
+                    "client": payment.client,
+                    "received": payment.received,
+                    "why": why,
+                }
+            )
+    return result
+
+
+def _not_built(payment: Payment, entry: Mapping[str, Any] | None) -> str:
+    """Why the build's ledger does not show this payment as it is now ('' if it does)."""
+    counted = {p["id"]: p["amount"] for p in (entry or {}).get("payments") or ()}
+    if payment.status == "failed":
+        return "failed after the build counted it" if payment.id in counted else ""
+    if entry is None:
+        return "its invoice is not in the build"
+    if payment.id not in counted:
+        return "recorded since the build"
+    if counted[payment.id] != max(0, payment.amount - payment.refunded):
+        return "refunded since the build"
+    if payment.disputed and entry.get("status") not in ("disputed", "void"):
+        return "disputed since the build"
+    return ""
