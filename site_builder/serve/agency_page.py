@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
@@ -23,12 +24,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from functions.snapshots import FolderSnapshots
 from functions.store.base import OutboxItem, Store
-from site_builder.bundle import payment_record
 from site_builder.formatting import format_money
+from site_builder.model import Agency
+from site_builder.receivables.figures import CurrencyFigures, compute
 from site_builder.serve.mailbox import Letter, letter, letters
-from site_builder.serve.receivables import Receivables, Received, receivables
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -78,32 +78,14 @@ class AgencyView:
 
     agency: str
     today: date
-    receivables: list[Receivables]
+    receivables: list[CurrencyFigures]  # per currency: open, overdue, paid this month
+    late_payers: list[str]
     portals: list[PortalLink]
     letters: list[Letter]
     waiting: list[OutboxItem] = field(default_factory=list)  # outbox work not done yet
 
 
-def received_money(
-    store: Store, snapshots: FolderSnapshots, clients: Iterable[str]
-) -> list[Received]:
-    """Money received: the store's payments (settled ones) first, then the content's own."""
-    payments = store.payments()
-    money = [
-        Received(p.id, p.currency, max(0, p.amount - p.refunded), date.fromisoformat(p.received))
-        for p in payments
-        if p.status == "succeeded"
-    ]
-    recorded = {p.id for p in payments}
-    for client_id in clients:
-        bundle = snapshots.load(client_id)
-        for p in bundle.payments if bundle else ():
-            if p.id not in recorded and not p.processing:
-                money.append(Received(p.id, p.currency, payment_record(p).net, p.date))
-    return money
-
-
-def current_ledger(build_dir: Path, store: Store) -> dict[str, dict]:
+def current_ledger(build_dir: Path, store: Store) -> dict[str, dict[str, Any]]:
     """The build's ledger, each invoice as the store has it now (a re-publish updates it)."""
     try:
         built = json.loads((build_dir / "ledger.json").read_text(encoding="utf-8"))["invoices"]
@@ -114,19 +96,23 @@ def current_ledger(build_dir: Path, store: Store) -> dict[str, dict]:
 
 def gather(
     *,
-    agency: str,
+    agency: Agency,
     today: date,
     build_dir: Path,
     store: Store,
     portals: list[PortalLink],
     mail_folder: Path,
 ) -> AgencyView:
-    snapshots = FolderSnapshots(build_dir / "clients")
-    money = received_money(store, snapshots, [p.client_id for p in portals])
+    """What the page shows now: the receivables are ``portal status``'s, payments since included."""
+    figures = compute(current_ledger(build_dir, store), today, agency.late_payers)
+    names = {p.client_id: p.name for p in portals}
     return AgencyView(
-        agency=agency,
+        agency=agency.name,
         today=today,
-        receivables=receivables(current_ledger(build_dir, store), money, today),
+        receivables=list(figures.currencies.values()),
+        late_payers=[
+            names.get(c, c) for c, who in figures.clients.items() if who.habitual_late_payer
+        ],
         portals=portals,
         letters=letters(mail_folder),
         waiting=store.unsent(),

@@ -35,7 +35,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
-import yaml
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -56,6 +55,7 @@ from site_builder.build import BuildReport
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
 from site_builder.model import STRIPE_CHECKOUT
+from site_builder.receivables.load import load_agency
 from site_builder.render import DEFAULT_THEME
 from site_builder.serve.agency_page import AgencyView, PortalLink, agency_app, gather, page_key
 from site_builder.serve.static import site_headers, static_site
@@ -225,19 +225,16 @@ class System:
             "api_url": self.api_url,
             "checkout_url": payments.checkout_url,
         }
-        settings = yaml.safe_load((self.options.content / "agency.yaml").read_text("utf-8"))
-        agency = settings if isinstance(settings, dict) else {}
-        self.agency_name = str(agency.get("name", "The agency"))
-        self.timezone = str(agency.get("timezone") or "UTC")
-
         self.store = SqliteStore(self.options.store)
         resumed = resume_outbox(self.store, time.time())
         try:
             report = self.build(initial=True)
+            self.agency = load_agency(self.options.content)  # valid: the build just read it
         except BaseException:
             for sock in sockets:
                 sock.close()
             raise
+        self.timezone = self.agency.timezone
         self.services = Services(
             store=self.store,
             snapshots=FolderSnapshots(self.build_dir / "clients"),
@@ -344,6 +341,9 @@ class System:
             else:
                 self.store.put_invoices(report.ledger_changes)
             self.portals = self._portal_links(report)
+            if not initial:  # the watcher's rebuild: agency.yaml may be what changed
+                self.agency = load_agency(self.options.content)
+                self.timezone = self.services.timezone = self.agency.timezone
         return report
 
     def _portal_links(self, report: BuildReport) -> list[PortalLink]:
@@ -364,7 +364,7 @@ class System:
 
     def view(self) -> AgencyView:
         return gather(
-            agency=self.agency_name,
+            agency=self.agency,
             today=self.today(),
             build_dir=self.build_dir,
             store=self.store,
