@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -77,7 +78,12 @@ class Watcher:
             self._thread.join(10)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        pause = self.interval
+        while not self._stop.wait(pause):
+            started = time.monotonic()
             changed = self.poll()
+            # a very large content folder takes a while to look at: look less often, so the
+            # watcher never uses more than a fifth of a core
+            pause = max(self.interval, 4 * (time.monotonic() - started))
             if changed:
                 self.on_change(changed)
