@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SAMPLE_TODAY ?= 2026-11-23
 
-.PHONY: demo test lint bench translations clean
+PORT   ?= 8000
+
+.PHONY: serve demo test chromium lint bench translations clean
 
 $(BIN)/portal: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +14,30 @@ $(BIN)/portal: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# The main job on the embedded sample: build every client's portal.
+# The whole system on the embedded sample, on this machine: portals, API, checkout, mailbox.
+serve: $(BIN)/portal
+	$(BIN)/portal serve --port $(PORT) --today $(SAMPLE_TODAY)
+
+# Build every client's portal into public/ (what `portal deploy` uploads).
 demo: $(BIN)/portal
 	$(BIN)/portal build --today $(SAMPLE_TODAY)
 
-test: $(BIN)/portal
+test: $(BIN)/portal chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
+
+# Debian's Chromium and CJK fonts for the browser tests (Playwright drives it; its own browser
+# download cannot work here). Installed when missing and root; otherwise said, and those tests fail.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else \
+	  echo "The browser tests need Debian's chromium and fonts-noto-cjk:" >&2; \
+	  echo "  sudo apt-get install chromium fonts-noto-cjk   (they fail without it)" >&2; \
+	fi
 
 bench: $(BIN)/portal
 	$(BIN)/python bench/build.py

@@ -126,5 +126,9 @@ def record(services: Services, event: dict[str, Any]) -> bool:
     session = services.store.session(obj["id"]) if kind.startswith("checkout.session.") else None
     intent = obj.get("payment_intent")
     existing = services.store.payment(intent) if isinstance(intent, str) else None
-    created = datetime.fromtimestamp(event.get("created", 0), ZoneInfo(services.timezone))
-    return services.store.apply(plan(event, session, existing, created.date().isoformat()))
+    received = datetime.fromtimestamp(event.get("created", 0), ZoneInfo(services.timezone)).date()
+    if services.today is not None:
+        # a pinned day (tests, `portal serve --today`) is the latest anything can happen on:
+        # the billing rules ignore payments dated after it
+        received = min(received, services.day())
+    return services.store.apply(plan(event, session, existing, received.isoformat()))

@@ -15,7 +15,8 @@ def content_payment(payment: Payment) -> ContentPayment | None:
     """The payment as the billing rules count it; None for a failed one (no money came).
 
     A bank debit still processing counts as paid, so nobody is asked to pay twice
-    while it settles; if it fails, its record turns ``failed`` and the balance reopens.
+    while it settles (the portal shows it as processing, with no receipt yet); if it
+    fails, its record turns ``failed`` and the balance reopens.
     """
     if payment.status == "failed":
         return None
@@ -29,6 +30,7 @@ def content_payment(payment: Payment) -> ContentPayment | None:
         instalment=payment.instalment,
         refunded=to_major(payment.refunded, payment.currency),
         disputed=payment.disputed,
+        processing=payment.status == "pending",
     )
 
 

@@ -30,6 +30,7 @@ from infra.parameters import sync_secrets
 from infra.sync import SyncReport, folder_files, invalidate, remote_hashes, sync
 from site_builder.build import BuildReport
 from site_builder.build import build as run_build
+from site_builder.model import STRIPE_CHECKOUT
 from site_builder.views import origin
 
 Say = Callable[[str], None]
@@ -162,6 +163,7 @@ def deploy(
         "SenderEmail": str(agency["email"]),
         "PortalOrigin": origin(str(agency["portal_url"])),
         "ApiOrigin": origin(str(agency["api_url"])),
+        "CheckoutOrigin": origin(str(agency.get("checkout_url") or STRIPE_CHECKOUT)),
         "Timezone": str(agency.get("timezone") or "UTC"),
     }
     template = templates.load()

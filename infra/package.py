@@ -61,9 +61,9 @@ NOT_ON_LAMBDA = {
 # resolve_locale accepts only variants of the UI languages (en_GB, zh_Hant_TW...); Babel needs
 # "root" for inheritance. Other locales are 30 MB of data no page can use.
 KEEP_LOCALES = ("root", *sorted({tag.split("_")[0] for tag in UI_LOCALES}))
-# What of the portal goes in: the test-only Stripe server and the CLI stay behind.
+# What of the portal goes in: the test-only Stripe server, the CLI and `portal serve` stay behind.
 CODE = ("functions", "site_builder", "themes")
-LEFT_OUT = ("functions/stripe_local", "site_builder/cli.py")
+LEFT_OUT = ("functions/stripe_local", "site_builder/cli.py", "site_builder/serve")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same files make the same zip
 
 Say = Callable[[str], None]

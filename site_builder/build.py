@@ -83,8 +83,11 @@ def _read_chunk(root: Path, sources: list[cnt.Source]) -> list[tuple[Any, ...]]:
     return [(r.data, r.body, r.error, r.sha) for r in (cnt.read(root, s) for s in sources)]
 
 
-def _settings_key(root: Path, theme: Theme, today: date, secret: str) -> str:
+def _settings_key(
+    root: Path, theme: Theme, today: date, secret: str, urls: Mapping[str, str]
+) -> str:
     h = hashlib.sha256(f"{manifest.VERSION}|{today}|{secret_fingerprint(secret)}".encode())
+    h.update(repr(sorted(urls.items())).encode())
     for path in [root / "agency.yaml", *theme.files(), *sorted(CODE_DIR.rglob("*.py"))]:
         h.update(str(path).encode())
         h.update(path.read_bytes() if path.exists() else b"")
@@ -144,12 +147,15 @@ def build(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     recorded: Mapping[str, Sequence[Payment]] | None = None,
+    urls: Mapping[str, str] | None = None,
 ) -> BuildReport:
     """Build the site (or with ``check_only``, just validate). Raises ContentInvalid.
 
     ``recorded`` holds the payments the functions recorded since, by client: they
     count as the content's own, and a client whose recorded payments changed is
-    re-rendered.
+    re-rendered. ``urls`` replaces agency.yaml's addresses (``portal_url``,
+    ``api_url``, ``checkout_url``) for this output, e.g. ``portal serve``'s local
+    ones; they are part of the settings, so a change re-renders every client.
     """
     started = time.perf_counter()
     theme = theme or Theme()
@@ -163,10 +169,13 @@ def build(
     agency = validator.agency(cnt.read(content, agency_source)) if agency_source else None
     if agency is None:
         raise ContentInvalid(errors + validator.errors)
+    urls = dict(urls or {})
+    if urls:
+        agency = with_urls(agency, urls)
     today = today or agency_today(agency)
 
     build_dir = out / "build"
-    settings = _settings_key(content, theme, today, secret)
+    settings = _settings_key(content, theme, today, secret, urls)
     previous = manifest.load(build_dir) if not (check_only or force) else None
     if previous is not None and previous.settings != settings:
         previous = None
@@ -336,6 +345,17 @@ def build(
     report.lap("manifest", lap)
     report.seconds = time.perf_counter() - started
     return report
+
+
+URL_SETTINGS = frozenset({"portal_url", "api_url", "checkout_url"})
+
+
+def with_urls(agency: Agency, urls: Mapping[str, str]) -> Agency:
+    """The agency with some of its addresses replaced (validated as agency.yaml's are)."""
+    unknown = set(urls) - URL_SETTINGS
+    if unknown:
+        raise ValueError(f"urls: unknown setting(s) {sorted(unknown)}")
+    return Agency.model_validate({**agency.model_dump(), **urls})
 
 
 def _unchanged(

@@ -150,6 +150,50 @@ def build(
         out_console.print(f"  … and {len(report.portals) - len(shown)} more (build/manifest.json)")
 
 
+# --- serve: the whole system on this machine (site_builder/serve/, imported on use) ---
+
+
+@app.command()
+def serve(
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            help="Port of the site, the API (/api) and the agency page; the local Stripe "
+            "uses the next one. 0 picks free ports.",
+            min=0,
+            max=65534,
+        ),
+    ] = 8000,
+    content: ContentOpt = Path("content"),
+    today: TodayOpt = None,
+    store_path: StoreOpt = DEFAULT_STORE,
+) -> None:
+    """Run the whole system on this machine: portals, API, checkout, mail, rebuilds on edits.
+
+    Loopback only. Payments go to a local Stripe-compatible server (test cards, no
+    money moves), or to Stripe's test mode when STRIPE_SECRET_KEY and
+    STRIPE_WEBHOOK_SECRET are set. Ctrl-C stops it; a restart loses nothing.
+    """
+    from site_builder.serve.system import ServeError, ServeOptions
+    from site_builder.serve.system import serve as run_serve
+
+    _show_warnings()
+
+    def say(line: str) -> None:
+        print(line, flush=True)  # plain and flushed: people and scripts read it as it comes
+
+    options = ServeOptions(content=content, port=port, today=_today(today), store=store_path)
+    try:
+        run_serve(options, say)
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except (ServeError, SecretError) as exc:
+        err_console.print(f"serve: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def status(
     today: Annotated[

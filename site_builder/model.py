@@ -28,6 +28,8 @@ from pydantic import (
 from site_builder.i18n import resolve_locale
 from site_builder.money import exponent, parse_decimal
 
+STRIPE_CHECKOUT = "https://checkout.stripe.com"  # where Stripe hosts its Checkout pages
+
 # --- field types -------------------------------------------------------------
 
 
@@ -238,6 +240,9 @@ class Agency(Model):
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     portal_url: Annotated[str, AfterValidator(_url)]
     api_url: Annotated[str, AfterValidator(_url)]
+    # Where /checkout sends the payer: Stripe's hosted Checkout, or a local Stripe-compatible
+    # server (``portal serve``). Browsers apply the pages' CSP form-action to that redirect too.
+    checkout_url: Annotated[str, AfterValidator(_url)] = STRIPE_CHECKOUT
     terms: Terms = Terms(net_days=30)
     reminders: ReminderSchedule = ReminderSchedule()
     # one text, or one per locale ({"en": ..., "pl": ...}); {contact} and {client} are filled in
@@ -394,6 +399,7 @@ class Payment(Model):
     reference: Text | None = None
     refunded: NonNegativeAmount = Decimal(0)
     disputed: bool = False  # the payer disputed it with their bank: a person must look
+    processing: bool = False  # on its way (a bank debit settling): counted, not yet a receipt
 
 
 class Note(Model):

@@ -18,10 +18,12 @@ from site_builder.billing import EntryStatement
 from site_builder.bundle import Account, ClientBundle, payment_record
 from site_builder.formatting import format_day, format_money
 from site_builder.i18n import resolve_locale
-from site_builder.model import Payment
+from site_builder.model import STRIPE_CHECKOUT, Payment
 from site_builder.notes import render_markdown
 
 OPEN = ("open", "partially_paid", "overdue")
+# shown with the open invoices: paid, but the money is still on its way (a bank debit)
+AWAITED = (*OPEN, "processing")
 
 
 class Row(dict):
@@ -53,10 +55,12 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(api_url: str) -> str:
+def content_security_policy(api_url: str, checkout_url: str = STRIPE_CHECKOUT) -> str:
+    # the Pay form posts to the API, which answers with a redirect to the checkout page:
+    # browsers check that redirect against form-action too, so both origins are named
     return (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-        f"form-action {origin(api_url)}; base-uri 'none'"
+        f"form-action {origin(api_url)} {origin(checkout_url)}; base-uri 'none'"
     )
 
 
@@ -80,7 +84,7 @@ def client_pages(
     common = {
         "locale": locale,
         "lang": locale.replace("_", "-"),
-        "csp": content_security_policy(agency.api_url),
+        "csp": content_security_policy(agency.api_url, agency.checkout_url),
         "agency": agency,
         "client": client,
         "contact": billing,
@@ -88,12 +92,24 @@ def client_pages(
         "token": token,
         "today": format_day(today, locale),
     }
-    payments = sorted(bundle.payments, key=lambda p: (p.date, p.id), reverse=True)
+    # a payment still settling gets its receipt once the money has arrived
+    payments = sorted(
+        (p for p in bundle.payments if not p.processing),
+        key=lambda p: (p.date, p.id),
+        reverse=True,
+    )
     receipts = [_receipt(p, money[p.invoice], locale) for p in payments]
-    summaries = [_summary(a, money[a.invoice.number], locale, today, t) for a in accounts]
-    open_ = sorted((s for s in summaries if s["status"] in OPEN), key=lambda s: s["due_iso"])
+    processing: dict[str, int] = {}
+    for p in bundle.payments:
+        if p.processing and p.invoice in money:
+            processing[p.invoice] = processing.get(p.invoice, 0) + payment_record(p).net
+    summaries = [
+        _summary(a, money[a.invoice.number], locale, today, t, processing.get(a.invoice.number))
+        for a in accounts
+    ]
+    open_ = sorted((s for s in summaries if s["status"] in AWAITED), key=lambda s: s["due_iso"])
     past = sorted(
-        (s for s in summaries if s["status"] not in OPEN),
+        (s for s in summaries if s["status"] not in AWAITED),
         key=lambda s: s["issued_iso"],
         reverse=True,
     )
@@ -192,7 +208,15 @@ def client_pages(
     return pages
 
 
-def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translations) -> Row:
+def _summary(
+    account: Account,
+    fmt: Any,
+    locale: str,
+    today: date,
+    t: Translations,
+    processing: int | None = None,
+) -> Row:
+    """One invoice's figures for its card, row and page; ``processing``: money still settling."""
     inv, st = account.invoice, account.statement
     open_entries = [e for e in st.entries if e.amount_due > 0]
     pay = []
@@ -203,17 +227,27 @@ def _summary(account: Account, fmt: Any, locale: str, today: date, t: Translatio
             pay = [
                 {"instalment": None, "kind": "full", "amount": fmt(st.amount_due), "label": None}
             ]
+    due_line = wording.due_line(t, locale, st.due, today, st.status)
+    status, on_its_way = st.status, None
+    if processing:
+        # counted as paid (nobody is asked to pay twice), and shown as what it is
+        on_its_way = t.gettext(
+            "Your payment of %(amount)s is on its way: your bank is processing it."
+        ) % {"amount": fmt(processing)}
+        if status == "paid":
+            status, due_line, on_its_way = "processing", on_its_way, None
     return Row(
         {
             "number": inv.number,
             "title": inv.title,
             "currency": inv.currency,
-            "status": st.status,
+            "status": status,
             "issued": format_day(inv.issued, locale),
             "issued_iso": inv.issued.isoformat(),
             "due": format_day(st.due, locale),
             "due_iso": st.due.isoformat(),
-            "due_line": wording.due_line(t, locale, st.due, today, st.status),
+            "due_line": due_line,
+            "processing": on_its_way,  # part of the balance is settling; the rest is due
             "total": fmt(st.totals.total),
             "paid": fmt(st.paid),
             "balance": fmt(st.balance),

@@ -241,6 +241,8 @@ def build_app(store: Store) -> Starlette:
             return _page(checkout_page.render_done(session))
         if result.outcome == "closed":
             return _page(checkout_page.render_closed(session), result.status)
+        # the form again, with the problem named (role=alert), answered 200 as Stripe's page
+        # shows a decline without failing a request: a 4xx would be a console error
         return _page(
             checkout_page.render_checkout(
                 session,
@@ -248,8 +250,7 @@ def build_app(store: Store) -> Starlette:
                 error=result.message,
                 card_number=str(card_number),
                 bank_delay=store.async_payment_delay,
-            ),
-            result.status,
+            )
         )
 
     def route(path: str, handler: Handler, method: str) -> Route:

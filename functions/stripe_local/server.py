@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import build_app
 from .state import PayResult, Store
@@ -23,12 +26,30 @@ HOST = "127.0.0.1"
 DEFAULT_API_KEY = "sk_test_local"
 
 
+class _SaveAfterWrites:
+    """ASGI middleware: after every request that may change the account, save it."""
+
+    def __init__(self, app: ASGIApp, save: Callable[[], None]) -> None:
+        self.app, self.save = app, save
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+                self.save()
+
+
 class LocalStripe:
     """A Stripe-compatible HTTP server on 127.0.0.1, all state in memory.
 
     Point the real SDK at it with ``stripe.StripeClient(key, base_addresses={"api": url})``
     (or use :meth:`client`). Events are signed with ``webhook_secret`` and POSTed to
     ``webhook_url`` on a background thread.
+
+    With ``state_file``, the account is also saved there after every change and taken
+    back at start, so it outlives the process as Stripe outlives a merchant's server:
+    events not yet acknowledged are delivered again and bank debits go on settling.
     """
 
     def __init__(
@@ -42,10 +63,12 @@ class LocalStripe:
         retry: bool = True,
         port: int = 0,
         webhook_timeout: float = 10.0,
+        state_file: Path | None = None,
     ) -> None:
         self.webhook_secret = webhook_secret or f"whsec_{secrets.token_hex(24)}"
         self.port = port
         self.url = ""
+        self.state_file = state_file
         self.dispatcher = WebhookDispatcher(
             url=webhook_url,
             secret=self.webhook_secret,
@@ -53,11 +76,11 @@ class LocalStripe:
             delivery_delay=delivery_delay,
             retry=retry,
             timeout=webhook_timeout,
-            on_delivered=lambda event_id: self.store.mark_delivered(event_id),
+            on_delivered=self._delivered,
         )
         self.store = Store(
             async_payment_delay=async_payment_delay,
-            on_event=self.dispatcher.enqueue,
+            on_event=self._on_event,
             pending_webhooks=self.dispatcher.pending_endpoints,
         )
         self._server: uvicorn.Server | None = None
@@ -79,8 +102,14 @@ class LocalStripe:
         self.port = sock.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}"
         self.store.base_url = self.url
+        app: ASGIApp = build_app(self.store)
+        if self.state_file is not None:
+            app = _SaveAfterWrites(app, self.save)
+            if self.state_file.exists():
+                self.store.load(json.loads(self.state_file.read_text(encoding="utf-8")))
+                self.store.expire_elsewhere()  # a session of a previous port is no use
         config = uvicorn.Config(
-            build_app(self.store),
+            app,
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -102,8 +131,28 @@ class LocalStripe:
             time.sleep(0.01)
         return self
 
+    def save(self) -> None:
+        """Write the account to ``state_file`` (if any) in one rename: old or new, never half."""
+        if self.state_file is None:
+            return
+        # under the account's lock: saves happen in the order of the changes they record
+        with self.store.lock:
+            data = json.dumps(self.store.dump()).encode()
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.state_file.with_name(f".{self.state_file.name}.tmp")
+            temp.write_bytes(data)
+            temp.replace(self.state_file)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        self.dispatcher.enqueue(event)
+        self.save()  # the event is owed to the endpoint from now on, whatever happens
+
+    def _delivered(self, event_id: str) -> None:
+        self.store.mark_delivered(event_id)
+        self.save()
+
     def stop(self) -> None:
-        """Stop serving, stop delivering, cancel pending bank settlements."""
+        """Stop serving and delivering; cancel bank settlements (a state file keeps them)."""
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
@@ -186,3 +235,4 @@ class LocalStripe:
         with self.store.lock:
             self.store.reset()
             self.dispatcher.clear()
+        self.save()

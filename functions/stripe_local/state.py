@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import objects
@@ -64,6 +64,7 @@ class _Collections:
     events: list[dict[str, Any]] = field(default_factory=list)
     events_by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, IdempotentResponse] = field(default_factory=dict)
+    settlements: dict[str, bool] = field(default_factory=dict)  # bank debits: intent -> succeeds
 
 
 class Store:
@@ -127,6 +128,76 @@ class Store:
             event = self._data.events_by_id.get(event_id)
             if event is not None:
                 event["pending_webhooks"] = 0
+
+    # -- persistence (``LocalStripe(state_file=...)``) ----------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything this account holds, as JSON-able data that ``load`` takes back."""
+        with self.lock:
+            data = self._data
+            return {
+                "version": 1,
+                "offset": self._offset,
+                "sessions": [asdict(record) for record in data.sessions.values()],
+                "payment_intents": data.payment_intents,
+                "charges": data.charges,
+                "refunds": data.refunds,
+                "disputes": data.disputes,
+                "events": data.events,
+                "idempotency": {
+                    key: {**asdict(saved), "body": saved.body.decode()}
+                    for key, saved in data.idempotency.items()
+                },
+                "settlements": data.settlements,
+            }
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        """Take back what ``dump`` gave, and resume the bank debits that were settling.
+
+        Events still owed to the webhook endpoint (``pending_webhooks``) are handed to
+        ``on_event`` again, oldest first, as Stripe goes on retrying while a server is down.
+        """
+        if state.get("version") != 1:
+            raise ValueError(f"unknown local Stripe state version {state.get('version')!r}")
+        with self.lock:
+            self.reset()
+            data = self._data
+            self._offset = float(state["offset"])
+            for record in state["sessions"]:
+                data.sessions[record["obj"]["id"]] = SessionRecord(**record)
+            data.payment_intents = dict(state["payment_intents"])
+            data.charges = dict(state["charges"])
+            data.refunds = dict(state["refunds"])
+            data.disputes = dict(state["disputes"])
+            data.events = list(state["events"])
+            data.events_by_id = {event["id"]: event for event in data.events}
+            data.idempotency = {
+                key: IdempotentResponse(**{**saved, "body": saved["body"].encode()})
+                for key, saved in state["idempotency"].items()
+            }
+            for intent_id, succeed in state["settlements"].items():
+                self._schedule_settlement(intent_id, bool(succeed))
+            if self._on_event is not None:
+                for event in data.events:
+                    if event["pending_webhooks"] > 0:
+                        self._on_event(copy.deepcopy(event))
+
+    def expire_elsewhere(self) -> list[str]:
+        """Expire the open sessions whose page is not at ``base_url`` (the server moved).
+
+        Their links lead nowhere now; the ``checkout.session.expired`` events tell the
+        merchant's server to open new ones.
+        """
+        with self.lock:
+            moved = [
+                record
+                for record in self._data.sessions.values()
+                if record.obj["status"] == "open"
+                and not str(record.obj.get("url") or "").startswith(f"{self.base_url}/")
+            ]
+            for record in moved:
+                self._expire(record, AUTOMATIC)
+            return [record.obj["id"] for record in moved]
 
     # -- idempotency --------------------------------------------------------------------------
 
@@ -429,6 +500,7 @@ class Store:
         return intent
 
     def _schedule_settlement(self, intent_id: str, succeed: bool) -> None:
+        self._data.settlements[intent_id] = succeed
         self._timers = [t for t in self._timers if t.is_alive()]
         timer = threading.Timer(self.async_payment_delay, self._settle, (intent_id, succeed))
         timer.daemon = True
@@ -437,6 +509,9 @@ class Store:
 
     def _settle(self, intent_id: str, succeed: bool) -> None:
         with self.lock:
+            if self._closed:
+                return
+            self._data.settlements.pop(intent_id, None)
             intent = self._data.payment_intents.get(intent_id)
             if self._closed or intent is None or intent["status"] != "processing":
                 return

@@ -233,3 +233,26 @@ def test_every_relative_link_resolves(out: Path) -> None:
             resolved = (page.parent / target).resolve()
             assert resolved.is_file(), f"{page.relative_to(public)} links to missing {target}"
             assert public.resolve() in resolved.parents, f"{target} leaves the site"
+
+
+def test_local_addresses_replace_the_agency_s_for_one_output(content: Path, tmp_path: Path) -> None:
+    local = {
+        "portal_url": "http://127.0.0.1:8000",
+        "api_url": "http://127.0.0.1:8000/api",
+        "checkout_url": "http://127.0.0.1:8001",
+    }
+    out = tmp_path / "serve"
+    build(content, out, SAMPLE_TODAY, secret=SECRET, urls=local)
+    page = next((out / "public" / "c").rglob("index.html")).read_text()
+    assert 'action="http://127.0.0.1:8000/api/checkout"' in page
+    assert "form-action http://127.0.0.1:8000 http://127.0.0.1:8001;" in page
+    snapshot = json.loads(next((out / "build" / "clients").glob("*.json")).read_text())
+    assert snapshot["agency"]["portal_url"] == "http://127.0.0.1:8000"  # re-publish keeps them
+    # the same addresses again: nothing to do; others (or none): every client again
+    assert build(content, out, SAMPLE_TODAY, secret=SECRET, urls=local).clients_rendered == 0
+    again = build(content, out, SAMPLE_TODAY, secret=SECRET)
+    assert again.full and again.clients_skipped == 0
+    page = next((out / "public" / "c").rglob("index.html")).read_text()
+    assert "form-action https://api.northwind.example https://checkout.stripe.com;" in page
+    with pytest.raises(ValueError, match="unknown setting"):
+        build(content, out, SAMPLE_TODAY, secret=SECRET, urls={"name": "x"})

@@ -96,3 +96,34 @@ def test_portal_build_loads_the_ledger_into_the_store(content: Path, tmp_path: P
     built = ledger(tmp_path / "out")
     store = SqliteStore(store_path)
     assert {n: store.invoice(n) for n in built} == built
+
+
+def test_a_bank_debit_still_settling_shows_as_processing(content: Path, tmp_path: Path) -> None:
+    out, store = tmp_path / "out", SqliteStore(tmp_path / "store.sqlite3")
+    debit = replace(CARD, id="pi_debit", method="bank_debit", status="pending")
+    store.apply(Change("evt_1", payments=[debit]))
+    rebuild(content, out, store)
+    # counted (no second Pay button, no reminder), shown as processing, no receipt yet
+    assert ledger(out)["INV-2026-0130"]["status"] == "paid"
+    index = (portal(out) / "index.html").read_text()
+    page = (portal(out) / "invoices" / "INV-2026-0130.html").read_text()
+    for html in (index, page):
+        assert "Payment processing" in html and "is on its way" in html
+    assert 'value="INV-2026-0130"' not in index
+    assert not (portal(out) / "receipts" / "pi_debit.html").exists()
+
+    store.apply(Change("evt_2", payments=[replace(debit, status="succeeded")]))
+    assert rebuild(content, out, store).clients_rendered == 1
+    page = (portal(out) / "invoices" / "INV-2026-0130.html").read_text()
+    assert "Payment processing" not in page and "Paid in full" in page
+    assert (portal(out) / "receipts" / "pi_debit.html").exists()
+
+
+def test_a_partly_covered_invoice_says_what_is_on_its_way(content: Path, tmp_path: Path) -> None:
+    out, store = tmp_path / "out", SqliteStore(tmp_path / "store.sqlite3")
+    part = replace(CARD, id="pi_part", amount=50000, method="bank_debit", status="pending")
+    store.apply(Change("evt_1", payments=[part]))
+    rebuild(content, out, store)
+    page = (portal(out) / "invoices" / "INV-2026-0130.html").read_text()
+    assert "Your payment of $500.00 is on its way" in page
+    assert "Partly paid" in page and 'name="invoice"' in page  # the rest is still payable

@@ -28,6 +28,7 @@ ALLOWED_TAGS = {
     "abbr", "b", "blockquote", "code", "em", "h4", "hr", "i", "pre",
 }  # fmt: skip
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "data"}
+EMPTY_ICON = ("link", "data:,")  # the page's icon is empty: no request for /favicon.ico
 
 
 def q(text: str) -> str:
@@ -112,15 +113,15 @@ class PageAudit(HTMLParser):
         for name, value in attrs:
             if name.startswith("on") or name in {"style", "srcdoc", "formaction"}:
                 self.problems.append(f"attribute {name} on <{tag}>")
-            if name in URL_ATTRIBUTES and value is not None:
+            if name in URL_ATTRIBUTES and value is not None and (tag, value) != EMPTY_ICON:
                 scheme = "".join(value.split()).lower().split(":", 1)[0]
                 if ":" in value and scheme not in {"https", "http", "mailto"}:
                     self.problems.append(f"{name}={value!r} on <{tag}>")
         if tag == "meta":
             self.metas.append(values)
-        if tag == "link" and not (
-            values.get("rel") == "stylesheet" and "/assets/" in (values.get("href") or "")
-        ):
+        stylesheet = values.get("rel") == "stylesheet" and "/assets/" in (values.get("href") or "")
+        icon = values.get("rel") == "icon" and (tag, values.get("href")) == EMPTY_ICON
+        if tag == "link" and not (stylesheet or icon):
             self.problems.append(f"link {values}")
         if tag == "form" and values.get("action") != f"{API}/checkout":
             self.problems.append(f"form posting to {values.get('action')!r}")

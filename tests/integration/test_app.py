@@ -10,17 +10,20 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from email import message_from_bytes, policy
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import uvicorn
 
-from functions.app import Services, create_app
+from functions.app import Services, create_app, record
 from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store import SqliteStore
+from functions.store.base import CheckoutSession
 from functions.stripe_local.server import LocalStripe
 from functions.stripe_local.webhooks import sign_payload
 from functions.work import drain_outbox
@@ -178,3 +181,50 @@ def test_forged_and_stale_webhooks_change_nothing(system: dict[str, Any]) -> Non
         response = httpx.post(url, content=body, headers={"Stripe-Signature": signature})
         assert response.status_code == 400
     assert (store.payments(), store.pending()) == before
+
+
+def test_a_pinned_day_is_the_latest_a_payment_is_received(tmp_path: Any) -> None:
+    """With `today` pinned (`portal serve --today`), a later event counts as arriving that day."""
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    store.save_session(
+        CheckoutSession("cs_1", OPEN, "harbor-light", None, 165000, "USD", "u", 2**31)
+    )
+    later = datetime(2027, 1, 5, 12, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
+    event = {
+        "id": "evt_later",
+        "type": "checkout.session.completed",
+        "created": int(later),
+        "data": {
+            "object": {
+                "id": "cs_1",
+                "amount_total": 165000,
+                "currency": "usd",
+                "payment_intent": "pi_later",
+                "payment_status": "paid",
+                "payment_method_types": ["card"],
+            }
+        },
+    }
+    pinned = Services(
+        store=store,
+        snapshots=None,  # type: ignore[arg-type]  # not read when recording
+        sessions=None,  # type: ignore[arg-type]
+        portal_secret=SECRET,
+        webhook_secret="whsec_x",
+        timezone="America/Los_Angeles",
+        today=lambda: date(2026, 11, 23),
+    )
+    assert record(pinned, event)
+    assert store.payment("pi_later").received == "2026-11-23"  # type: ignore[union-attr]
+    unpinned = Services(**{**pinned.__dict__, "today": None})
+    assert record(
+        unpinned,
+        {
+            **event,
+            "id": "evt_again",
+            "data": {
+                "object": {**event["data"]["object"], "id": "cs_1", "payment_intent": "pi_other"}
+            },
+        },
+    )
+    assert store.payment("pi_other").received == "2027-01-05"  # type: ignore[union-attr]

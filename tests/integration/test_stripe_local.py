@@ -7,6 +7,7 @@ driven with httpx. Every wait is a bounded poll.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -333,7 +334,9 @@ def test_excluded_payment_method_types_hide_bank_debit(
     page = httpx.get(session["url"]).text
     assert "Pay by card" in page
     assert "Pay by bank debit" not in page
-    assert pay(session, method="bank_ok").status_code == 400
+    refused = pay(session, method="bank_ok")
+    assert "Bank debits are not accepted here." in refused.text
+    assert client.v1.checkout.sessions.retrieve(session["id"])["status"] == "open"
 
 
 def test_hosted_page_is_self_contained_and_escapes_names(
@@ -409,7 +412,8 @@ def test_declined_card_keeps_the_session_open_and_emits_nothing(
     session = client.v1.checkout.sessions.create(params=session_params())
     before = len(server.events)
     response = pay(session, method="card", card_number="4000 0000 0000 0002")
-    assert response.status_code == 402
+    assert response.status_code == 200  # the form again, with the decline named
+    assert 'role="alert"' in response.text
     assert "Your card was declined." in response.text
     assert "Test mode — no money moves" in response.text
     assert len(server.events) == before
@@ -592,3 +596,65 @@ def test_sign_payload_matches_the_sdk_verifier() -> None:
     stripe.WebhookSignature.verify_header(body.decode(), header, SECRET, tolerance=300)
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.WebhookSignature.verify_header(body.decode(), header, "whsec_other", 300)
+
+
+def test_a_state_file_outlives_the_server(tmp_path: Any) -> None:
+    """Stripe keeps what the merchant's server has not acknowledged: so does a state file."""
+    state = tmp_path / "stripe.json"
+    down = WebhookReceiver()
+    down.fail_next = 100  # the endpoint is down for every attempt of this run
+    try:
+        with LocalStripe(
+            webhook_url=down.url,
+            webhook_secret=SECRET,
+            retry=False,
+            async_payment_delay=60,  # still settling when the server stops
+            state_file=state,
+        ) as local:
+            client = local.client()
+            card = client.v1.checkout.sessions.create(params=session_params())
+            assert pay(card, method="card", card_number="4242424242424242").status_code == 303
+            debit = client.v1.checkout.sessions.create(params=eur_params())
+            assert pay(debit, method="bank_ok").status_code == 303
+            assert local.wait_for_deliveries(DEADLINE)
+    finally:
+        down.close()
+    assert state.exists()
+
+    up = WebhookReceiver()
+    try:
+        with LocalStripe(
+            webhook_url=up.url, webhook_secret=SECRET, async_payment_delay=0.2, state_file=state
+        ) as again:
+            # the unacknowledged events come again, then the debit settles
+            up.wait_for(about(card["id"], "checkout.session.completed"))
+            up.wait_for(about(debit["id"], "checkout.session.completed"))
+            up.wait_for(about(debit["id"], "checkout.session.async_payment_succeeded"))
+            session = again.client().v1.checkout.sessions.retrieve(debit["id"])
+            assert session["payment_status"] == "paid"
+            assert again.wait_for_deliveries(DEADLINE)
+        assert len(up.received) == 3
+    finally:
+        up.close()
+    with LocalStripe(webhook_url=None, webhook_secret=SECRET, state_file=state) as third:
+        # everything was acknowledged: nothing is owed and nothing is settling any more
+        assert all(e["pending_webhooks"] == 0 for e in third.events)
+        assert third.store.dump()["settlements"] == {}
+
+
+def test_a_session_left_at_another_port_expires_on_restart(
+    tmp_path: Any, receiver: WebhookReceiver
+) -> None:
+    state = tmp_path / "stripe.json"
+    with LocalStripe(webhook_url=receiver.url, webhook_secret=SECRET, state_file=state) as first:
+        session = first.client().v1.checkout.sessions.create(params=session_params())
+        with socket.socket() as other:  # a free port that is not the first one's
+            other.bind(("127.0.0.1", 0))
+            port = other.getsockname()[1]
+    with LocalStripe(
+        webhook_url=receiver.url, webhook_secret=SECRET, state_file=state, port=port
+    ) as moved:
+        assert moved.url not in session["url"]
+        receiver.wait_for(about(session["id"], "checkout.session.expired"))
+        again = moved.client().v1.checkout.sessions.retrieve(session["id"])
+        assert again["status"] == "expired"

@@ -1,0 +1,157 @@
+"""The local agency page: receivables at a glance, every client's portal, and the mailbox.
+
+Local only: ``portal serve`` mounts it under a path derived from the portal
+secret (it links every portal, so it must be as unguessable as they are), and
+the build never publishes it. Every value is escaped; each letter's HTML is
+shown in a sandboxed frame from its own address, whose policy allows no script
+and no request, so mail content never runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from functions.store.base import OutboxItem, Store
+from site_builder.formatting import format_money
+from site_builder.model import Agency
+from site_builder.receivables.figures import CurrencyFigures, compute
+from site_builder.serve.mailbox import Letter, letter, letters
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; frame-src 'self'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow, noarchive",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def letter_headers(site: str) -> dict[str, str]:
+    """A letter: its own inline styles and images, nothing else; sandboxed, so no script runs.
+
+    A sandboxed document has no origin of its own, so its one allowed ancestor, the
+    agency page, is named by origin rather than as 'self'.
+    """
+    return {
+        **PAGE_HEADERS,
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+            f"form-action 'none'; frame-ancestors {site}; sandbox"
+        ),
+    }
+
+
+def page_key(secret: str) -> str:
+    """The agency page's path segment: stable for one secret, unguessable without it."""
+    digest = hmac.new(secret.encode(), b"clientportal local agency page", hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    client_id: str
+    name: str
+    locale: str
+    currency: str
+    url: str
+
+
+@dataclass
+class AgencyView:
+    """Everything the page shows, gathered at the time of the request."""
+
+    agency: str
+    today: date
+    receivables: list[CurrencyFigures]  # per currency: open, overdue, paid this month
+    late_payers: list[str]
+    portals: list[PortalLink]
+    letters: list[Letter]
+    waiting: list[OutboxItem] = field(default_factory=list)  # outbox work not done yet
+
+
+def current_ledger(build_dir: Path, store: Store) -> dict[str, dict[str, Any]]:
+    """The build's ledger, each invoice as the store has it now (a re-publish updates it)."""
+    try:
+        built = json.loads((build_dir / "ledger.json").read_text(encoding="utf-8"))["invoices"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {number: store.invoice(number) or entry for number, entry in built.items()}
+
+
+def gather(
+    *,
+    agency: Agency,
+    today: date,
+    build_dir: Path,
+    store: Store,
+    portals: list[PortalLink],
+    mail_folder: Path,
+) -> AgencyView:
+    """What the page shows now: the receivables are ``portal status``'s, payments since included."""
+    figures = compute(current_ledger(build_dir, store), today, agency.late_payers)
+    names = {p.client_id: p.name for p in portals}
+    return AgencyView(
+        agency=agency.name,
+        today=today,
+        receivables=list(figures.currencies.values()),
+        late_payers=[
+            names.get(c, c) for c, who in figures.clients.items() if who.habitual_late_payer
+        ],
+        portals=portals,
+        letters=letters(mail_folder),
+        waiting=store.unsent(),
+    )
+
+
+HERE = Path(__file__).resolve().parent
+_ENV = Environment(
+    loader=FileSystemLoader(HERE), autoescape=True, trim_blocks=True, lstrip_blocks=True
+)
+STYLE = (HERE / "agency.css").read_bytes()
+
+
+def render(view: AgencyView) -> str:
+    return _ENV.get_template("agency.html").render(
+        view=view, money=lambda minor, currency: format_money(minor, currency, "en")
+    )
+
+
+def agency_app(view: Callable[[], AgencyView], mail_folder: Path, site: str) -> Starlette:
+    """The page, its stylesheet, and each letter's HTML, as one ASGI app to mount at ``site``."""
+    headers = letter_headers(site)
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(render(view()), headers=PAGE_HEADERS)
+
+    async def style(request: Request) -> Response:
+        return Response(STYLE, headers=PAGE_HEADERS, media_type="text/css; charset=utf-8")
+
+    async def mail(request: Request) -> Response:
+        found = letter(mail_folder, request.path_params["name"])
+        if found is None or found.html is None:
+            return HTMLResponse("<!doctype html><title>No such letter</title>", 404, PAGE_HEADERS)
+        return HTMLResponse(found.html, headers=headers)
+
+    return Starlette(
+        routes=[
+            Route("/", page, methods=["GET"]),
+            Route("/agency.css", style, methods=["GET"]),
+            Route("/mail/{name}", mail, methods=["GET"]),
+        ]
+    )
