@@ -92,7 +92,7 @@ def measure(cold_ms: float | None) -> Measured:
         os.environ["PORTAL_STORE"] = f"{tmp}/store.sqlite3"
         os.environ["STRIPE_WEBHOOK_SECRET"] = "whsec_cost"
         from functions.handler import handler
-        from functions.stripe_local.webhooks import sign_payload
+        from local.stripe_server.webhooks import sign_payload
         from tests.integration.test_handler import EVENT
 
         health = _timed(lambda: handler(json.loads(json.dumps(EVENT)), None), 200)

@@ -84,7 +84,7 @@ def in_process(content: Path, site: Path, store: Path, runs: int) -> tuple[list[
 
 def cli(content: Path, site: Path, store: Path, runs: int) -> list[float]:
     portal = Path(sys.executable).with_name("portal")
-    command = [str(portal)] if portal.exists() else [sys.executable, "-m", "site_builder.cli"]
+    command = [str(portal)] if portal.exists() else [sys.executable, "-m", "portal.cli"]
     command += ["status", "--format", "json", "--out", str(site), "--content", str(content)]
     command += ["--store", str(store)]
     times = []

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from functions.app import Services, create_app, record, verify  # noqa: E402
 from functions.snapshots import FolderSnapshots  # noqa: E402
 from functions.store import CheckoutSession, SqliteStore  # noqa: E402
-from functions.stripe_local.webhooks import sign_payload  # noqa: E402
+from local.stripe_server.webhooks import sign_payload  # noqa: E402
 
 SECRET = "whsec_bench"
 

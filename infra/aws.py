@@ -41,10 +41,6 @@ class Aws:
         self.session, self.region, self.endpoint_url = session, region, endpoint_url
         self._clients: dict[str, Any] = {}
 
-    @property
-    def emulated(self) -> bool:
-        return self.endpoint_url is not None
-
     def client(self, service: str) -> Any:
         if service not in self._clients:
             from botocore.config import Config

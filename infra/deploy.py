@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -24,7 +24,6 @@ from infra import package as lambda_package
 from infra import stack as stacks
 from infra import template as templates
 from infra.aws import Aws, DeployError, connect
-from infra.emulated import Emulator
 from infra.ledger import write_ledger
 from infra.parameters import sync_secrets
 from infra.sync import SyncReport, folder_files, invalidate, remote_hashes, sync
@@ -39,6 +38,23 @@ STACK_NAME = re.compile(r"[a-z][a-z0-9-]{0,29}")
 DATA_FILES = ("ledger.json", "manifest.json")
 
 
+class StackAdapter(Protocol):
+    """Makes, around the stack, what an endpoint's CloudFormation lacks (an emulator's).
+
+    Real AWS needs none; ``local/emulated.py`` is the one for moto's server. It lives with the
+    local system, above this package, and is handed in by the caller.
+    """
+
+    def before_stack(self) -> None: ...
+    def stack_template(self) -> dict[str, Any]: ...
+    def after_stack(self, physical_ids: dict[str, str]) -> None: ...
+    def outputs(self) -> dict[str, str]: ...
+    def destroy(self, say: Say) -> None: ...
+
+
+AdapterFactory = Callable[[Aws, str, dict[str, Any], Mapping[str, str], Say], StackAdapter]
+
+
 @dataclass
 class DeployOptions:
     content: Path = Path("content")
@@ -49,6 +65,7 @@ class DeployOptions:
     endpoint_url: str | None = None
     cache: Path | None = None  # the Lambda package cache; default ~/.cache/clientportal
     force_build: bool = False
+    adapter: AdapterFactory | None = None  # for an emulator's endpoint; None on real AWS
 
 
 @dataclass
@@ -168,8 +185,8 @@ def deploy(
     }
     template = templates.load()
     emulator = None
-    if aws.emulated:
-        emulator = Emulator(aws, options.stack, template, parameters, say)
+    if options.adapter is not None:
+        emulator = options.adapter(aws, options.stack, template, parameters, say)
         emulator.before_stack()
         template = emulator.stack_template()
     changed = stacks.apply(cfn, options.stack, templates.dumps(template), parameters, say)
@@ -233,7 +250,7 @@ def physical_ids(cfn: Any, name: str) -> dict[str, str]:
     }
 
 
-def _outputs(cfn: Any, name: str, emulator: Emulator | None, say: Say) -> dict[str, str]:
+def _outputs(cfn: Any, name: str, emulator: StackAdapter | None, say: Say) -> dict[str, str]:
     found = stacks.describe(cfn, name)
     assert found is not None
     if not found.outputs and emulator is not None:
@@ -278,6 +295,7 @@ def destroy(
     region: str | None = None,
     endpoint_url: str | None = None,
     say: Say = print,
+    adapter: AdapterFactory | None = None,
 ) -> DestroyReport:
     """Remove the stack; keep (and name) what holds data no build can make again."""
     check_stack_name(stack_name)
@@ -294,8 +312,8 @@ def destroy(
         if logical in resources:
             _empty(s3, resources[logical])
     stacks.delete(cfn, stack_name, say)
-    if aws.emulated:
-        Emulator(aws, stack_name, templates.load(), found.parameters, say).destroy(say)
+    if adapter is not None:
+        adapter(aws, stack_name, templates.load(), found.parameters, say).destroy(say)
     kept = [
         f"DynamoDB table {resources.get('Table', '?')} (payments, webhook events, outbox; "
         "point-in-time recovery on): delete it yourself when no longer needed",

@@ -1,7 +1,7 @@
 """CloudFormation's intrinsic functions, for the few places the deploy evaluates them itself.
 
 Only with ``--endpoint-url``: resources an emulator's CloudFormation cannot create are made
-through their own APIs (``infra.emulated``), so their properties must be evaluated here, and
+through their own APIs (``local.emulated``), so their properties must be evaluated here, and
 references to them in the rest of the template replaced by the values they got.
 """
 

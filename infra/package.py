@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra import modules
 from site_builder.i18n import UI_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +62,10 @@ NOT_ON_LAMBDA = {
 # resolve_locale accepts only variants of the UI languages (en_GB, zh_Hant_TW...); Babel needs
 # "root" for inheritance. Other locales are 30 MB of data no page can use.
 KEEP_LOCALES = ("root", *sorted({tag.split("_")[0] for tag in UI_LOCALES}))
-# What of the portal goes in: the test-only Stripe server, the CLI and `portal serve` stay behind.
-CODE = ("functions", "site_builder", "themes")
-LEFT_OUT = ("functions/stripe_local", "site_builder/cli.py", "site_builder/serve")
+# What of the portal goes in: functions/ and the modules it imports (infra/modules.py), with the
+# data files of their packages, and the theme the re-publish renders with.
+ENTRY = "functions"
+DATA = ("themes",)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same files make the same zip
 
 Say = Callable[[str], None]
@@ -124,20 +126,26 @@ def _hash(*parts: str | bytes) -> str:
 
 def code_files(root: Path = ROOT) -> Iterator[tuple[str, Path]]:
     """The portal's own files that go in, as (name in the zip, path), sorted."""
+    files = modules.module_files(root)
+    needed = modules.closure((m for m in files if m.split(".")[0] == ENTRY), root)
+    chosen = {files[m] for m in needed}
+    for m in needed:  # a package's data files sit beside its __init__
+        if files[m].name == "__init__.py":
+            chosen.update(p for p in files[m].parent.iterdir() if p.suffix != ".py")
+    for top in DATA:
+        chosen.update((root / top).rglob("*"))
     found = []
-    for top in CODE:
-        for path in (root / top).rglob("*"):
-            rel = path.relative_to(root).as_posix()
-            parts = rel.split("/")
-            if (
-                not path.is_file()
-                or "__pycache__" in parts
-                or any(p.startswith(".") for p in parts)
-                or path.suffix in (".pyc", ".mo", ".pot")
-                or any(rel == out or rel.startswith(out + "/") for out in LEFT_OUT)
-            ):
-                continue
-            found.append((rel, path))
+    for path in chosen:
+        rel = path.relative_to(root).as_posix()
+        parts = rel.split("/")
+        if (
+            not path.is_file()
+            or "__pycache__" in parts
+            or any(p.startswith(".") for p in parts)
+            or path.suffix in (".pyc", ".mo", ".pot")
+        ):
+            continue
+        found.append((rel, path))
     return iter(sorted(found))
 
 

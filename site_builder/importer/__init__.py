@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from functions.store.base import Store
 from site_builder import content as cnt
 from site_builder.importer.drafts import Draft, check, group, invoice_data, owned_keys
 from site_builder.importer.mapping import ColumnMapping, MappingInvalid, load_mapping
@@ -33,6 +32,7 @@ from site_builder.importer.rows import FileRefused, RowError, read_rows
 from site_builder.importer.yamlout import CLIENT_ORDER, INVOICE_ORDER, document
 from site_builder.model import Agency, Invoice
 from site_builder.receivables.load import load_agency
+from site_builder.records import PaymentRecords
 from site_builder.writer import write_atomic
 
 __all__ = ["FileRefused", "ImportReport", "MappingInvalid", "RowError", "import_csv"]
@@ -124,7 +124,7 @@ def import_csv(
     content: Path,
     mapping: ColumnMapping | str | Path = "generic",
     *,
-    store: Store | None = None,
+    store: PaymentRecords | None = None,
     force: bool = False,
     dry_run: bool = False,
 ) -> ImportReport:
@@ -177,7 +177,7 @@ def _plan(
     mapping: ColumnMapping,
     owned: set[str],
     new_clients: dict[str, _NewClient],
-    store: Store | None,
+    store: PaymentRecords | None,
     force: bool,
     writes: dict[str, str],
 ) -> tuple[str, str] | None:

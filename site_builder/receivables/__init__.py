@@ -21,12 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from functions.store.base import Store
 from site_builder.model import Agency
 from site_builder.receivables.attention import Attention, attention
 from site_builder.receivables.figures import Receivables, compute
 from site_builder.receivables.load import NoBuild, load_agency, load_ledger
 from site_builder.receivables.output import as_document
+from site_builder.records import PaymentRecords
 
 __all__ = ["NoBuild", "Status", "UnknownClient", "build_status"]
 
@@ -71,7 +71,7 @@ class Status:
 def build_status(
     out: Path,
     content: Path,
-    store: Store | None = None,
+    store: PaymentRecords | None = None,
     today: date | None = None,
     client: str | None = None,
 ) -> Status:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.store.base import Payment, Store
+from site_builder.records import PaymentRecords, RecordedPayment
 
 DISPUTE = "dispute opened"
 
@@ -44,7 +44,7 @@ class Attention:
 
 
 def attention(
-    store: Store, invoices: Mapping[str, Mapping[str, Any]], client: str | None = None
+    store: PaymentRecords, invoices: Mapping[str, Mapping[str, Any]], client: str | None = None
 ) -> Attention:
     """Everything the store holds that a person should look at (``client``: only theirs)."""
     result = Attention()
@@ -118,7 +118,7 @@ def attention(
     return result
 
 
-def _not_built(payment: Payment, entry: Mapping[str, Any] | None) -> str:
+def _not_built(payment: RecordedPayment, entry: Mapping[str, Any] | None) -> str:
     """Why the build's ledger does not show this payment as it is now ('' if it does)."""
     counted = {p["id"]: p["amount"] for p in (entry or {}).get("payments") or ()}
     if payment.status == "failed":

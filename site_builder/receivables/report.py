@@ -17,12 +17,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from functions.store.base import Store
 from site_builder.formatting import format_day, money_formatter
 from site_builder.receivables import Status, build_status
 from site_builder.receivables.charts import aging_bar, monthly_chart
 from site_builder.receivables.figures import ClientFigures
 from site_builder.receivables.output import percent
+from site_builder.records import PaymentRecords
 from site_builder.render import Theme
 from site_builder.views import Row
 from site_builder.writer import write_atomic
@@ -35,7 +35,7 @@ TABLE_ROWS = 50  # per table; a large agency's full list is in portal status --f
 def render_report(
     out: Path,
     content: Path,
-    store: Store | None = None,
+    store: PaymentRecords | None = None,
     *,
     today: date | None = None,
     theme: Theme | None = None,
@@ -45,7 +45,7 @@ def render_report(
 
 
 def write_report(
-    out: Path, content: Path, store: Store | None = None, *, theme: Theme | None = None
+    out: Path, content: Path, store: PaymentRecords | None = None, *, theme: Theme | None = None
 ) -> Path:
     """Render the report and swap it into ``out/build/report.html`` atomically."""
     path = out / "build" / "report.html"

@@ -87,7 +87,7 @@ class Serve:
             if not k.startswith(("STRIPE_", "MAIL_", "SMTP_", "PORTAL_", "AWS_"))
         }
         env.update(PORTAL_SECRET=SECRET, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
-        command = [sys.executable, "-m", "site_builder.cli", "serve", "--port", str(self.port)]
+        command = [sys.executable, "-m", "portal.cli", "serve", "--port", str(self.port)]
         command += ["--content", str(self.content), "--today", SAMPLE_TODAY.isoformat()]
         self.process = subprocess.Popen(
             command,

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from functions.store import Change, Payment, SqliteStore
+from portal.cli import app
 from site_builder.build import build
-from site_builder.cli import app
 from site_builder.importer import import_csv
 from site_builder.readers import parse_yaml
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from site_builder.cli import app
+from portal.cli import app
 from tests.conftest import SAMPLE_TODAY
 
 Mutation = Callable[[Path], Path]  # edits the content folder, returns the file it broke

@@ -36,8 +36,8 @@ def test_the_package_holds_the_portal_and_its_dependencies_for_lambda(
     for module in ("fastapi", "mangum", "pydantic_core", "stripe", "babel", "yaml", "tzdata"):
         assert module in tops, module
     assert not tops & {"boto3", "botocore", "typer", "rich", "uvicorn"}
-    assert not any(name.startswith("functions/stripe_local/") for name in names)
-    assert not any(name.startswith("site_builder/serve/") for name in names)
+    assert not any(name.startswith("local/stripe_server/") for name in names)
+    assert not any(name.startswith("local/serve/") for name in names)
     native = [n for n in names if n.startswith("pydantic_core/") and n.endswith(".so")]
     assert native and all("aarch64" in n for n in native)
     if built.bytecode:

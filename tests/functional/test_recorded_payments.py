@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from functions.recorded import by_client
 from functions.store import Change, Payment, SqliteStore
+from portal.cli import app
 from site_builder.build import build
-from site_builder.cli import app
 from site_builder.tokens import client_token
 from tests.conftest import SAMPLE_TODAY, SECRET
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from site_builder.cli import app
+from portal.cli import app
 from site_builder.receivables.report import render_report
 from tests.conftest import SAMPLE_TODAY, SECRET
 

@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from functions.store import Change, OutboxItem, Payment, SqliteStore
+from portal.cli import app
 from site_builder.build import build
-from site_builder.cli import app
 from tests.conftest import SAMPLE_TODAY, SECRET
 
 ZERO_MONTHS = ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]

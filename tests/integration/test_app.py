@@ -24,9 +24,9 @@ from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store import SqliteStore
 from functions.store.base import CheckoutSession
-from functions.stripe_local.server import LocalStripe
-from functions.stripe_local.webhooks import sign_payload
 from functions.work import drain_outbox
+from local.stripe_server.server import LocalStripe
+from local.stripe_server.webhooks import sign_payload
 from site_builder.build import build
 from site_builder.tokens import client_token
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET

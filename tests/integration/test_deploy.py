@@ -3,7 +3,7 @@
 moto's CloudFormation lacks some of the template's resource types (it skips them silently
 and fails on a GetAtt of one): CloudFront distributions, origin access controls, API Gateway
 v2 APIs, integrations, routes and stages, SES identities, S3 bucket and SQS queue policies.
-With ``--endpoint-url`` the deploy makes those through their own APIs (infra/emulated.py)
+With ``--endpoint-url`` the deploy makes those through their own APIs (local/emulated.py)
 and says so; moto has no API at all for CloudFront cache and response-headers policies, so
 those two types are skipped, with a printed line naming them. Nothing here can invoke the
 Lambda (moto needs Docker for that) or load a page through CloudFront.
@@ -32,6 +32,7 @@ from functions.store.dynamodb import DynamoStore
 from infra import template as templates
 from infra.deploy import DeployOptions, DeployReport, deploy, destroy
 from infra.sync import folder_files
+from local.emulated import Emulator
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
 from tests.integration.conftest import aws_client
 
@@ -182,6 +183,7 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
         stack=STACK,
         region="us-east-1",
         endpoint_url=moto_endpoint,
+        adapter=Emulator,
     )
     with pytest.MonkeyPatch.context() as env:
         for name, value in {
@@ -225,7 +227,7 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
         result.paid = _record_a_payment(moto_endpoint, out, result.reports[-1].outputs["TableName"])
         run()
         report = result.reports[-1]
-        destroy(STACK, "us-east-1", moto_endpoint, say=result.destroy_said.append)
+        destroy(STACK, "us-east-1", moto_endpoint, say=result.destroy_said.append, adapter=Emulator)
         result.after_destroy = {
             "stacks": aws_client("cloudformation", moto_endpoint).list_stacks()["StackSummaries"],
             "table": aws_client("dynamodb", moto_endpoint).describe_table(

@@ -27,8 +27,8 @@ from functions.recorded import with_store_payments
 from functions.reminders import job
 from functions.snapshots import FolderSnapshots
 from functions.store import Change, Payment, SqliteStore, Store
+from portal.cli import app
 from site_builder.bundle import accounts
-from site_builder.cli import app
 from site_builder.render import Theme
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
 from tests.integration.conftest import SmtpServer

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from functions.store import OutboxItem, SqliteStore
 from functions.store.base import Change
-from functions.stripe_local import LocalStripe
-from site_builder.cli import app
-from site_builder.serve.system import ServeOptions, System, resume_outbox
+from local.serve.system import ServeOptions, System, resume_outbox
+from local.stripe_server import LocalStripe
+from portal.cli import app
 from site_builder.tokens import client_token
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
 

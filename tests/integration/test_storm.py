@@ -33,8 +33,8 @@ from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store import CheckoutSession, DynamoStore, SqliteStore, Store
 from functions.store.dynamodb import create_table
-from functions.stripe_local.webhooks import sign_payload
 from functions.work import handlers
+from local.stripe_server.webhooks import sign_payload
 from site_builder.build import build
 from tests.conftest import SECRET
 from tests.integration.conftest import SmtpServer, aws_client, free_port

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import stripe
 
-from functions.stripe_local import LocalStripe, sign_payload
+from local.stripe_server import LocalStripe, sign_payload
 
 SECRET = "whsec_test_local_0123456789abcdef"
 API_KEY = "sk_test_local_integration"

@@ -103,7 +103,7 @@ def test_the_deploy_command_says_what_is_missing_in_one_line(
 ) -> None:
     from typer.testing import CliRunner
 
-    from site_builder.cli import app
+    from portal.cli import app
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from infra import intrinsics
-from infra.emulated import SKIPPED, distribution_config
 from infra.ledger import changed_entries
 from infra.sync import headers, invalidation_paths, plan
+from local.emulated import SKIPPED, distribution_config
 
 
 def test_plan_uploads_new_and_changed_and_deletes_only_what_is_ours() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from functions.store.dynamodb import create_table
 from infra import template as templates
-from infra.emulated import EMULATED
+from local.emulated import EMULATED
 
 RESOURCES = templates.load()["Resources"]
 

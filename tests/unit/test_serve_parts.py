@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from functions.mailer import Mail, to_mime
-from site_builder.serve import mailbox
-from site_builder.serve.agency_page import page_key
-from site_builder.serve.static import resolve
-from site_builder.serve.system import ServeError, payments_from_env
-from site_builder.serve.watcher import Watcher
+from local.serve import mailbox
+from local.serve.agency_page import page_key
+from local.serve.static import resolve
+from local.serve.system import ServeError, payments_from_env
+from local.serve.watcher import Watcher
 
 
 def test_resolve_serves_files_of_the_site_and_nothing_else(tmp_path: Path) -> None:

@@ -49,7 +49,10 @@ from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store.base import Store
 from functions.store.sqlite import SqliteStore
-from functions.stripe_local import DEFAULT_API_KEY, LocalStripe
+from local.serve.agency_page import AgencyView, PortalLink, agency_app, gather, page_key
+from local.serve.static import site_headers, static_site
+from local.serve.watcher import Watcher
+from local.stripe_server import DEFAULT_API_KEY, LocalStripe
 from site_builder import i18n
 from site_builder.build import BuildReport
 from site_builder.build import build as run_build
@@ -57,9 +60,6 @@ from site_builder.errors import ContentInvalid
 from site_builder.model import STRIPE_CHECKOUT
 from site_builder.receivables.load import load_agency
 from site_builder.render import DEFAULT_THEME
-from site_builder.serve.agency_page import AgencyView, PortalLink, agency_app, gather, page_key
-from site_builder.serve.static import site_headers, static_site
-from site_builder.serve.watcher import Watcher
 from site_builder.tokens import portal_secret
 from site_builder.views import origin
 

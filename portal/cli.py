@@ -150,7 +150,7 @@ def build(
         out_console.print(f"  … and {len(report.portals) - len(shown)} more (build/manifest.json)")
 
 
-# --- serve: the whole system on this machine (site_builder/serve/, imported on use) ---
+# --- serve: the whole system on this machine (local/serve/, imported on use) ---
 
 
 @app.command()
@@ -175,8 +175,8 @@ def serve(
     money moves), or to Stripe's test mode when STRIPE_SECRET_KEY and
     STRIPE_WEBHOOK_SECRET are set. Ctrl-C stops it; a restart loses nothing.
     """
-    from site_builder.serve.system import ServeError, ServeOptions
-    from site_builder.serve.system import serve as run_serve
+    from local.serve.system import ServeError, ServeOptions
+    from local.serve.system import serve as run_serve
 
     _show_warnings()
 
@@ -344,7 +344,9 @@ def deploy(
     from infra.deploy import deploy as run_deploy
 
     _show_warnings()
-    options = DeployOptions(content, out, _today(today), stack, region, endpoint_url)
+    options = DeployOptions(
+        content, out, _today(today), stack, region, endpoint_url, adapter=_adapter(endpoint_url)
+    )
     try:
         run_deploy(options, say=lambda line: out_console.print(line, markup=False, soft_wrap=True))
     except ContentInvalid as exc:
@@ -371,10 +373,20 @@ def destroy(
             region,
             endpoint_url,
             say=lambda line: out_console.print(line, markup=False, soft_wrap=True),
+            adapter=_adapter(endpoint_url),
         )
     except DeployError as exc:
         err_console.print(f"destroy failed: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+def _adapter(endpoint_url: str | None) -> AdapterFactory | None:
+    """An endpoint is an emulator (moto's server): make what its CloudFormation lacks."""
+    if endpoint_url is None:
+        return None
+    from local.emulated import Emulator
+
+    return Emulator
 
 
 # --- portal remind -------------------------------------------------------------------
@@ -382,6 +394,7 @@ def destroy(
 
 if TYPE_CHECKING:
     from functions.reminders.job import RemindReport
+    from infra.deploy import AdapterFactory
 
 RemindTodayOpt = Annotated[
     str | None,

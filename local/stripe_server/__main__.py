@@ -1,4 +1,4 @@
-"""``python -m functions.stripe_local --port 12111 --webhook-url URL --webhook-secret whsec_…``."""
+"""``python -m local.stripe_server --port 12111 --webhook-url URL --webhook-secret whsec_…``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m functions.stripe_local",
+        prog="python -m local.stripe_server",
         description="Local Stripe-compatible server on 127.0.0.1 (state in memory only).",
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")

@@ -25,10 +25,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from functions.store.base import OutboxItem, Store
+from local.serve.mailbox import Letter, letter, letters
 from site_builder.formatting import format_money
 from site_builder.model import Agency
 from site_builder.receivables.figures import CurrencyFigures, compute
-from site_builder.serve.mailbox import Letter, letter, letters
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (

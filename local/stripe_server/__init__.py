@@ -4,6 +4,11 @@ It speaks enough of Stripe's v1 API for the real ``stripe`` SDK (Checkout Sessio
 PaymentIntents, Charges, Refunds, Events), serves a hosted checkout page with test cards and
 bank debits, and delivers signed webhooks. It binds only 127.0.0.1 and keeps no files.
 
+Why written here rather than taken from a library: nothing published runs Checkout's flows
+(a hosted page, a payment that completes, a bank debit that settles days later, signed
+webhooks that follow); Stripe's own stripe-mock is stateless and answers fixtures, so a
+session it creates can never be paid. Its request and object shapes follow Stripe's docs.
+
     with LocalStripe(webhook_url=..., webhook_secret="whsec_...") as server:
         client = server.client()   # stripe.StripeClient pointed at server.url
 """
