@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from functions.mailer.base import InvalidMailError, Mailer, MailError
+from functions.mailer.base import Mailer
+from functions.mailer.errors import InvalidMailError, MailError
 from functions.mailer.message import Mail, to_mime
 
 __all__ = [

@@ -8,7 +8,7 @@ import tempfile
 from email import policy
 from pathlib import Path
 
-from functions.mailer.base import MailError
+from functions.mailer.errors import MailError
 from functions.mailer.message import Mail, to_mime
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+=%-]")

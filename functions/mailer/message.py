@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from functions.mailer.base import InvalidMailError
+from functions.mailer.errors import InvalidMailError
 
 MESSAGE_ID_DOMAIN = "clientportal"
 # 7-bit bodies (quoted-printable or base64, whichever is shorter): safe through any relay,

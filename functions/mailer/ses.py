@@ -9,7 +9,7 @@ from collections.abc import Callable
 from email import policy
 from typing import Any
 
-from functions.mailer.base import MailError
+from functions.mailer.errors import MailError
 from functions.mailer.message import Mail, parse_address, recipients, to_mime
 
 # Error codes after which the same message may succeed later.

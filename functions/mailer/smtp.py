@@ -6,7 +6,7 @@ import logging
 import smtplib
 import ssl
 
-from functions.mailer.base import MailError
+from functions.mailer.errors import MailError
 from functions.mailer.message import Mail, to_mime
 
 log = logging.getLogger(__name__)

@@ -36,3 +36,26 @@ def test_the_lambda_package_is_functions_and_what_it_imports() -> None:
     # the build core's commands' parts are not imported by functions/, so they stay behind
     assert "site_builder/importer/__init__.py" not in code
     assert "site_builder/receivables/figures.py" not in code
+
+
+def test_no_modules_import_each_other() -> None:
+    """No cycle of imports (a submodule's implied import of its own package aside)."""
+    graph = {
+        module: {other for other in imported if not module.startswith(other + ".")}
+        for module, imported in modules.imports().items()
+    }
+    done: set[str] = set()
+
+    def cycle_from(module: str, path: list[str]) -> list[str] | None:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return None
+        for imported in sorted(graph[module]):
+            if found := cycle_from(imported, [*path, module]):
+                return found
+        done.add(module)
+        return None
+
+    cycles = [found for module in sorted(graph) if (found := cycle_from(module, []))]
+    assert cycles == []
