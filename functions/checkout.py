@@ -7,17 +7,22 @@ plus every payment the store has recorded since the build.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+import stripe
+
 from functions.recorded import invoice_account
 from functions.snapshots import Snapshots
 from functions.store.base import CheckoutSession, Store
 from site_builder.bundle import ClientBundle
+from site_builder.money import MoneyError, to_stripe
 from site_builder.tokens import token_matches
 
+log = logging.getLogger(__name__)
 SESSION_LIFETIME = 3600  # seconds; Stripe accepts 30 minutes to 24 hours
 REFUSED = {
     "paid": "This invoice is already paid.",
@@ -38,7 +43,9 @@ class Redirect:
 
 @dataclass(frozen=True)
 class Refusal:
-    status: int  # 404: unknown invoice or wrong token (the same answer); 409: nothing to pay
+    # 404: unknown invoice or wrong token (the same answer); 409: nothing Stripe can be asked
+    # to charge; 502: Stripe refused or could not be reached
+    status: int
     reason: str
 
 
@@ -78,10 +85,22 @@ def open_checkout(
     if amount <= 0:
         return Refusal(409, "This instalment is already paid.")
 
+    try:
+        to_stripe(amount, st.currency)
+    except MoneyError as exc:
+        return Refusal(409, f"This amount cannot be paid online: {exc}. Please contact us.")
+
     reusable = store.open_session(invoice, n, amount, now)
     if reusable is not None:
         return Redirect(reusable.url)
-    session = _create(sessions, bundle, token, invoice, n, amount, st.currency, today, now)
+    try:
+        session = _create(sessions, bundle, token, invoice, n, amount, st.currency, today, now)
+    except stripe.StripeError as exc:
+        # the client sees a page that says what to do; the agency sees Stripe's own words
+        log.warning("checkout %s: Stripe refused the session: %s", invoice, exc)
+        return Refusal(
+            502, "The payment page could not be opened just now. Please try again in a moment."
+        )
     store.save_session(session)
     return Redirect(session.url)
 
@@ -114,7 +133,7 @@ def _create(
                 "quantity": 1,
                 "price_data": {
                     "currency": currency.lower(),
-                    "unit_amount": amount,
+                    "unit_amount": to_stripe(amount, currency),
                     "product_data": {"name": name},
                 },
             }

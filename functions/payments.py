@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from functions.store.base import Change, CheckoutSession, OutboxItem, Payment
+from site_builder.money import MoneyError, from_stripe
 
 HANDLED = {
     "checkout.session.completed",
@@ -54,7 +55,8 @@ def _session_event(
         return Change(event_id, reviews=[{"problem": "unknown checkout session", "id": obj["id"]}])
     if kind == "checkout.session.expired":
         return Change(event_id, sessions={session.id: "expired"})
-    amount, currency = obj.get("amount_total"), str(obj.get("currency", "")).upper()
+    currency = str(obj.get("currency", "")).upper()
+    amount = _ours(obj.get("amount_total"), currency)
     if amount != session.amount or currency != session.currency.upper():
         # never mark an invoice paid with money it was not asked for
         return Change(
@@ -65,7 +67,7 @@ def _session_event(
                     "session": session.id,
                     "invoice": session.invoice,
                     "expected": [session.amount, session.currency],
-                    "received": [amount, currency],
+                    "received": [obj.get("amount_total"), currency],  # in Stripe's units
                 }
             ],
         )
@@ -98,7 +100,12 @@ def _refund(event_id: str, charge: Mapping[str, Any], existing: Payment | None) 
         return Change(
             event_id, reviews=[{"problem": "refund of an unknown payment", "charge": charge["id"]}]
         )
-    refunded = replace(existing, refunded=int(charge["amount_refunded"]))
+    amount = _ours(charge.get("amount_refunded"), existing.currency)
+    if amount is None:
+        return Change(
+            event_id, reviews=[{"problem": "refund amount not understood", "charge": charge["id"]}]
+        )
+    refunded = replace(existing, refunded=amount)
     return Change(
         event_id,
         payments=[refunded],
@@ -110,7 +117,7 @@ def _dispute(event_id: str, dispute: Mapping[str, Any], existing: Payment | None
     details = {
         "problem": "dispute opened",
         "payment": dispute.get("payment_intent"),
-        "amount": dispute.get("amount"),
+        "amount": _ours(dispute.get("amount"), str(dispute.get("currency", "")).upper()),
         "invoice": existing.invoice if existing else None,
     }
     if existing is None:
@@ -122,6 +129,16 @@ def _dispute(event_id: str, dispute: Mapping[str, Any], existing: Payment | None
         reviews=[details],
         outbox=[_publish(existing.client, event_id)],
     )
+
+
+def _ours(amount: Any, currency: str) -> int | None:
+    """An amount in Stripe's units as our minor units; None when it is not one."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return None
+    try:
+        return from_stripe(amount, currency)
+    except MoneyError:  # an unknown currency, or a fraction of our unit
+        return None
 
 
 def _method(session: Mapping[str, Any]) -> str:

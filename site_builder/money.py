@@ -82,6 +82,78 @@ def to_major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-exponent(currency))
 
 
+# Stripe's units (docs.stripe.com/currencies), which are not always ISO 4217's minor units.
+# Amounts leave for Stripe through ``to_stripe`` and come back through ``from_stripe``, nowhere
+# else. Stripe counts every currency in hundredths except these:
+STRIPE_ZERO_DECIMAL = frozenset(
+    ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA",
+     "PYG", "RWF", "VND", "VUV", "XAF", "XOF", "XPF"]
+)  # fmt: skip
+# ... and these in thousandths, where the last digit must be 0
+STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+# Counted in hundredths, but charged only in whole units (Stripe's "special cases"): 12,700 Ft
+# is 1270000, and 12,700.50 cannot be charged.
+STRIPE_WHOLE_UNITS = frozenset(["HUF", "ISK", "TWD", "UGX"])
+# The smallest charge, in Stripe's units, where Stripe sets one above a single unit.
+STRIPE_MINIMUM = {
+    "USD": 50, "AED": 200, "AUD": 50, "BGN": 100, "BRL": 50, "CAD": 50, "CHF": 50,
+    "CZK": 1500, "DKK": 250, "EUR": 50, "GBP": 30, "HKD": 400, "HUF": 17500, "INR": 50,
+    "JPY": 50, "MXN": 1000, "MYR": 200, "NOK": 300, "NZD": 50, "PLN": 200, "RON": 200,
+    "SEK": 300, "SGD": 50, "THB": 1000,
+}  # fmt: skip
+
+
+def stripe_exponent(currency: str) -> int:
+    code = currency.upper()
+    if code in STRIPE_ZERO_DECIMAL:
+        return 0
+    return 3 if code in STRIPE_THREE_DECIMAL else 2
+
+
+def stripe_minimum(currency: str) -> int:
+    return STRIPE_MINIMUM.get(currency.upper(), 1)
+
+
+def stripe_problem(minor: int, currency: str) -> str | None:
+    """Why Stripe cannot charge exactly this amount (None if it can)."""
+    code = currency.upper()
+    shift = stripe_exponent(code) - exponent(code)
+    shown = f"{to_major(minor, code)} {code}"
+    if shift < 0 and minor % 10**-shift:
+        return f"Stripe charges {code} in whole units; {shown} has a fraction"
+    units = minor * 10**shift if shift >= 0 else minor // 10**-shift
+    if code in STRIPE_WHOLE_UNITS and units % 100:
+        return f"Stripe charges {code} in whole units only; {shown} has a fraction"
+    if code in STRIPE_THREE_DECIMAL and units % 10:
+        return f"Stripe charges {code} in steps of 0.010; {shown} is not one"
+    if units < stripe_minimum(code):
+        return f"{shown} is below Stripe's smallest {code} charge, {_minimum_shown(code)}"
+    return None
+
+
+def _minimum_shown(currency: str) -> str:
+    code = currency.upper()
+    return f"{Decimal(stripe_minimum(code)).scaleb(-stripe_exponent(code))} {code}"
+
+
+def to_stripe(minor: int, currency: str) -> int:
+    """ISO 4217 minor units to Stripe's units, exactly; an amount Stripe cannot charge raises."""
+    if problem := stripe_problem(minor, currency):
+        raise MoneyError(problem)
+    shift = stripe_exponent(currency) - exponent(currency.upper())
+    return minor * 10**shift if shift >= 0 else minor // 10**-shift
+
+
+def from_stripe(amount: int, currency: str) -> int:
+    """Stripe's units back to ISO 4217 minor units, exactly (a fraction of a unit raises)."""
+    shift = exponent(currency.upper()) - stripe_exponent(currency)
+    if shift >= 0:
+        return amount * 10**shift
+    if amount % 10**-shift:
+        raise MoneyError(f"{amount} in Stripe's units is a fraction of a {currency.upper()} unit")
+    return amount // 10**-shift
+
+
 def percent_of(minor: int, percent: Decimal) -> int:
     """``percent`` % of an amount in minor units, rounded half-up to a minor unit."""
     return round_minor(Decimal(minor) * percent / HUNDRED)

@@ -7,54 +7,24 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 
-ZERO_DECIMAL = frozenset(
-    [
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    ]
+# Stripe's currency rules, shared with the one place the functions convert to Stripe's units
+from site_builder.money import (
+    STRIPE_THREE_DECIMAL,
+    STRIPE_WHOLE_UNITS,
+    stripe_exponent,
 )
-THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
-
-# Stripe's minimum charge amounts, in minor units (https://docs.stripe.com/currencies).
-MINIMUM_CHARGE = {
-    "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50,
-    "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50,
-    "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200,
-    "sek": 300, "sgd": 50, "thb": 1000,
-}  # fmt: skip
 
 MAXIMUM_AMOUNT = 99_999_999
 
 
-def exponent(currency: str) -> int:
-    code = currency.lower()
-    if code in ZERO_DECIMAL:
-        return 0
-    if code in THREE_DECIMAL:
-        return 3
-    return 2
-
-
-def minimum_charge(currency: str) -> int:
-    return MINIMUM_CHARGE.get(currency.lower(), 1)
-
-
 def to_major(amount: int, currency: str) -> Decimal:
-    return Decimal(amount).scaleb(-exponent(currency))
+    return Decimal(amount).scaleb(-stripe_exponent(currency))
+
+
+def step(currency: str) -> int:
+    """What every amount must be a multiple of, in Stripe's units."""
+    code = currency.upper()
+    return 100 if code in STRIPE_WHOLE_UNITS else 10 if code in STRIPE_THREE_DECIMAL else 1
 
 
 def babel_locale(locale: str | None) -> Locale:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from site_builder.money import stripe_minimum as minimum_charge
+
 from . import objects
-from .currency import MAXIMUM_AMOUNT, format_amount, minimum_charge
+from .currency import MAXIMUM_AMOUNT, format_amount, step
 from .errors import StripeError, invalid, missing, no_such
 from .params import as_dict, as_int, as_list, as_str, check_known, clean_metadata
 
@@ -88,6 +90,14 @@ def build_session(p: dict[str, Any], now: int, base_url: str) -> SessionRecord:
         raise no_such("customer", str(p["customer"]), "customer")
     line_items, currency = _build_line_items(p, now)
     subtotal = sum(item["amount_subtotal"] for item in line_items)
+    for index, item in enumerate(line_items):
+        if item["amount_subtotal"] % step(currency):
+            raise invalid(
+                f"line_items[{index}][price_data][unit_amount]",
+                f"Invalid amount for {currency}: Stripe's amounts in {currency} must be a "
+                f"multiple of {step(currency)} (in the currency's smallest unit as Stripe "
+                "counts it).",
+            )
     if subtotal < minimum_charge(currency):
         raise StripeError(
             "The Checkout Session's total amount due must add up to at least "

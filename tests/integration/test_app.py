@@ -7,11 +7,13 @@ Stripe-compatible server, and its signed webhook deliveries back to the app.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from email import message_from_bytes, policy
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +36,29 @@ from tests.integration.conftest import SmtpServer, free_port
 
 OPEN = "INV-2026-0130"  # harbor-light, $1,650.00, due in 3 days
 PAID = "INV-2026-0101"  # harbor-light, paid in May
+# Currencies whose Stripe units are not ISO 4217's minor units: (client, currency, amount as
+# written, what Stripe is sent, or None when Stripe cannot charge it exactly)
+STRIPE_UNITS = {
+    "INV-2026-0901": ("budapest", "HUF", "12700", 1270000),  # whole forints, counted in 1/100
+    "INV-2026-0902": ("reykjavik", "ISK", "10000", 1000000),
+    "INV-2026-0903": ("kuwait", "KWD", "10.490", 10490),
+    "INV-2026-0904": ("kuwait", "KWD", "10.499", None),  # Stripe charges KWD in steps of 0.010
+}
+
+
+def _add_stripe_unit_invoices(content: Path) -> None:
+    for number, (client, currency, amount, _) in STRIPE_UNITS.items():
+        (content / "clients" / f"{client}.yaml").write_text(
+            f"name: {client.title()} Ltd\nlocale: en\ncurrency: {currency}\n"
+            f"contacts:\n  - {{name: Ana, email: ana@{client}.example, role: billing}}\n"
+            "token_version: 1\n",
+            encoding="utf-8",
+        )
+        (content / "invoices" / f"{number}.yaml").write_text(
+            f"client: {client}\nissued: 2026-11-01\ndue: 2026-12-20\ntitle: Retainer\n"
+            f'items:\n  - {{description: Retainer, quantity: 1, unit_price: "{amount}"}}\n',
+            encoding="utf-8",
+        )
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -48,7 +73,10 @@ def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     out = tmp_path_factory.mktemp("site")
-    build(SAMPLE, out, SAMPLE_TODAY, secret=SECRET)
+    content = out / "content"
+    shutil.copytree(SAMPLE, content)
+    _add_stripe_unit_invoices(content)
+    build(content, out, SAMPLE_TODAY, secret=SECRET)
     store = SqliteStore(out / "store.sqlite3")
     store.put_invoices(json.loads((out / "build" / "ledger.json").read_text())["invoices"])
     smtp = SmtpServer()
@@ -113,6 +141,33 @@ def test_checkout_prices_the_invoice_on_the_server(system: dict[str, Any]) -> No
     # a second click, even one naming its own amount and currency, reuses the session
     again = checkout(system, invoice=OPEN, token=token(), amount="1", currency="jpy")
     assert again.headers["location"] == first.headers["location"]
+
+
+@pytest.mark.parametrize("invoice", sorted(STRIPE_UNITS))
+def test_checkout_sends_stripe_its_own_units(system: dict[str, Any], invoice: str) -> None:
+    client, currency, _, sent = STRIPE_UNITS[invoice]
+    sessions = system["stripe"].client().v1.checkout.sessions
+    before = len(sessions.list({"limit": 100})["data"])
+    response = checkout(system, invoice=invoice, token=token(client))
+    if sent is None:
+        assert response.status_code == 409 and "cannot be paid online" in response.text
+        assert "0.010" in response.text
+        assert len(sessions.list({"limit": 100})["data"]) == before
+        return
+    assert response.status_code == 303, response.text
+    session = session_of(system, response.headers["location"])
+    assert (session["amount_total"], session["currency"]) == (sent, currency.lower())
+
+
+def test_a_payment_in_stripe_units_is_recorded_in_ours(system: dict[str, Any]) -> None:
+    invoice = "INV-2026-0901"  # 12,700 Ft: Stripe says 1270000
+    response = checkout(system, invoice=invoice, token=token("budapest"))
+    system["stripe"].pay(response.headers["location"].rsplit("/", 1)[1])
+    store = system["store"]
+    assert wait_until(lambda: [p.status for p in store.payments(invoice)] == ["succeeded"])
+    (payment,) = store.payments(invoice)
+    assert (payment.amount, payment.currency) == (12700, "HUF")
+    assert store.reviews() == [] or all(r.get("invoice") != invoice for r in store.reviews())
 
 
 def test_tampered_checkouts_create_no_session(system: dict[str, Any]) -> None:

@@ -312,6 +312,37 @@ def test_payment_method_types_is_refused(client: stripe.StripeClient) -> None:
     assert caught.value.param == "payment_method_types"
 
 
+@pytest.mark.parametrize(
+    ("currency", "unit_amount", "accepted"),
+    [
+        ("huf", 1270000, True),  # 12,700 Ft in Stripe's hundredths
+        ("huf", 1270050, False),  # Stripe charges HUF in whole forints
+        ("kwd", 10490, True),
+        ("kwd", 10499, False),  # three-decimal amounts end in 0
+        ("jpy", 980, True),
+    ],
+)
+def test_amounts_follow_stripes_currency_steps(
+    client: stripe.StripeClient, currency: str, unit_amount: int, accepted: bool
+) -> None:
+    item = {
+        "price_data": {
+            "currency": currency,
+            "unit_amount": unit_amount,
+            "product_data": {"name": "Invoice INV-2026-0901"},
+        },
+        "quantity": 1,
+    }
+    params = session_params(line_items=[item])
+    if accepted:
+        assert client.v1.checkout.sessions.create(params=params)["amount_total"] == unit_amount
+        return
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.checkout.sessions.create(params=params)
+    assert caught.value.http_status == 400
+    assert caught.value.param == "line_items[0][price_data][unit_amount]"
+
+
 @pytest.mark.parametrize("offset", [10 * 60, 25 * 3600, -60])
 def test_expires_at_outside_30_minutes_to_24_hours_is_refused(
     client: stripe.StripeClient, offset: int

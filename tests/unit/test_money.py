@@ -4,7 +4,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from site_builder.money import MoneyError, allocate, parse_decimal, percent_of, to_major, to_minor
+from site_builder.money import (
+    MoneyError,
+    allocate,
+    from_stripe,
+    parse_decimal,
+    percent_of,
+    stripe_problem,
+    to_major,
+    to_minor,
+    to_stripe,
+)
 
 
 def test_source_text_is_exact() -> None:
@@ -54,3 +64,42 @@ def test_allocate_never_creates_or_loses_a_minor_unit(total: int, weights: list[
 @given(st.integers(min_value=-(10**15), max_value=10**15), st.sampled_from(["USD", "JPY", "KWD"]))
 def test_minor_major_round_trip(minor: int, currency: str) -> None:
     assert to_minor(to_major(minor, currency), currency, exact=True) == minor
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "stripe_units"),
+    [
+        (98000, "USD", 98000),
+        (980, "JPY", 980),  # zero-decimal in both
+        (12700, "HUF", 1270000),  # whole forints, which Stripe counts in hundredths
+        (10000, "ISK", 1000000),
+        (5000, "UGX", 500000),
+        (10000, "TWD", 10000),  # two decimals in both, charged only in whole dollars
+        (10490, "KWD", 10490),  # thousandths in both, charged in steps of ten
+    ],
+)
+def test_stripe_units_at_the_edge(minor: int, currency: str, stripe_units: int) -> None:
+    assert to_stripe(minor, currency) == stripe_units
+    assert from_stripe(stripe_units, currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "why"),
+    [
+        (10499, "KWD", "steps of 0.010"),
+        (10050, "TWD", "whole units"),
+        (30, "USD", "below Stripe's smallest USD charge, 0.50 USD"),
+        (174, "HUF", "below Stripe's smallest HUF charge, 175.00 HUF"),
+    ],
+)
+def test_amounts_stripe_cannot_charge_exactly_are_refused(
+    minor: int, currency: str, why: str
+) -> None:
+    assert why in (stripe_problem(minor, currency) or "")
+    with pytest.raises(MoneyError, match=why.split(",")[0]):
+        to_stripe(minor, currency)
+
+
+def test_an_amount_from_stripe_that_is_a_fraction_of_our_unit_is_refused() -> None:
+    with pytest.raises(MoneyError):
+        from_stripe(1270050, "HUF")  # 12,700.50 Ft: HUF has no minor unit here
