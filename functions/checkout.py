@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-import stripe
-
 from functions.recorded import invoice_account
 from functions.snapshots import Snapshots
 from functions.store.base import CheckoutSession, Store
@@ -93,6 +91,8 @@ def open_checkout(
     reusable = store.open_session(invoice, n, amount, now)
     if reusable is not None:
         return Redirect(reusable.url)
+    import stripe  # here: the health check's cold start does not load the SDK
+
     try:
         session = _create(sessions, bundle, token, invoice, n, amount, st.currency, today, now)
     except stripe.StripeError as exc:
