@@ -42,6 +42,7 @@ MAX_ZIPPED = 15 * 1024 * 1024
 ON_LAMBDA = (
     "babel",
     "fastapi",
+    "icalendar",
     "jinja2",
     "mangum",
     "markdown",
@@ -58,6 +59,7 @@ NOT_ON_LAMBDA = {
     "rich": "the portal command's output only",
     "typer": "the portal command only",
     "uvicorn": "local serving only; Mangum adapts Lambda's events",
+    "watchfiles": "portal serve only: it rebuilds on edits, Lambda never watches files",
 }
 # resolve_locale accepts only variants of the UI languages (en_GB, zh_Hant_TW...); Babel needs
 # "root" for inheritance. Other locales are 30 MB of data no page can use.
@@ -213,6 +215,8 @@ def _dependencies(
                 f"pip could not fetch the Lambda dependencies for {platform}:\n{result.stderr}"
             )
         shutil.rmtree(site / "bin", ignore_errors=True)
+        for tests in site.glob("*/tests"):  # some wheels ship their own test suites (icalendar)
+            shutil.rmtree(tests)
         _trim_babel(site)
         if python is not None:
             _compile_sourceless(python, site)

@@ -1,51 +1,48 @@
-"""A calendar event (RFC 5545) for an invoice's due date."""
+"""A calendar event (RFC 5545) for an invoice's due date, with a reminder before it.
+
+icalendar does the escaping and the 75-octet line folding. The output must be byte-stable
+(the incremental build and the parallel build compare pages by hash), so nothing here reads
+the clock: DTSTAMP is derived from the due date, and properties are written in the order
+they are added below rather than icalendar's canonical sort, so the file reads as it always
+has (UID and DTSTAMP first).
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from icalendar import Alarm, Calendar, Event
 
-def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r", "")
-        .replace("\n", "\\n")
-    )
-
-
-def _fold(line: str) -> str:
-    # lines longer than 75 octets are folded with CRLF + space (RFC 5545 §3.1)
-    data = line.encode()
-    if len(data) <= 75:
-        return line
-    parts, start = [], 0
-    while start < len(data):
-        end = min(start + (75 if not parts else 74), len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:  # never split a UTF-8 sequence
-            end -= 1
-        parts.append(data[start:end].decode())
-        start = end
-    return "\r\n ".join(parts)
+PRODID = "-//clientportal//portal//EN"
+# The reminder fires this long before the due date: time to arrange a bank transfer or get an
+# approval signed before the invoice is late, not a same-day nag.
+REMINDER_DAYS_BEFORE = 3
 
 
 def due_event(number: str, due: date, summary: str, url: str, organizer: str, host: str) -> str:
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//clientportal//portal//EN",
-        "CALSCALE:GREGORIAN",
-        "BEGIN:VEVENT",
-        f"UID:{_escape(number)}-due@{host}",
-        f"DTSTAMP:{due.strftime('%Y%m%d')}T000000Z",
-        f"DTSTART;VALUE=DATE:{due.strftime('%Y%m%d')}",
-        f"DTEND;VALUE=DATE:{(due + timedelta(days=1)).strftime('%Y%m%d')}",
-        f"SUMMARY:{_escape(summary)}",
-        f"DESCRIPTION:{_escape(organizer + ' — ' + url)}",
-        f"URL:{url}",
-        "TRANSP:TRANSPARENT",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    cal = Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+
+    event = Event()
+    event.add("uid", f"{number}-due@{host}")
+    # from the due date, not the clock: the same invoice gives the same bytes on every build
+    event.add("dtstamp", datetime.combine(due, time(), tzinfo=UTC))
+    event.add("dtstart", due)  # a date, so VALUE=DATE: an all-day event
+    event.add("dtend", due + timedelta(days=1))  # DTEND is exclusive for all-day events
+    event.add("summary", summary)
+    event.add("description", f"{organizer} — {url}")
+    event.add("url", url)
+    event.add("transp", "TRANSPARENT")  # a due date is not a meeting: it blocks no time
+
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)  # DISPLAY alarms require one (RFC 5545 §3.6.6)
+    # a negative duration is relative to DTSTART by default (RELATED=START)
+    alarm.add("trigger", timedelta(days=-REMINDER_DAYS_BEFORE))
+    event.add_component(alarm)
+
+    cal.add_component(event)
+    # to_ical ends every line, folded or not, with CRLF, as RFC 5545 §3.1 requires
+    return cal.to_ical(sorted=False).decode("utf-8")

@@ -66,7 +66,6 @@ from site_builder.views import origin
 HOST = "127.0.0.1"
 BANK_DEBIT_SECONDS = 5.0  # how long a local bank debit takes to settle: long enough to see it
 DRAIN_EVERY = 0.5  # seconds between outbox passes (a webhook wakes the drain at once)
-WATCH_EVERY = 1.0  # seconds between looks at the content and the theme
 
 Say = Callable[[str], None]
 
@@ -268,8 +267,14 @@ class System:
                 ) from None
         self._thread(self._drain_loop, "portal-drain")
         # the theme the build and the re-publish use: the default one (DESIGN: themes/default)
-        self._watcher = Watcher([self.options.content, DEFAULT_THEME], self._rebuild, WATCH_EVERY)
-        self._watcher.start()
+        self._watcher = Watcher([self.options.content, DEFAULT_THEME], self._rebuild)
+        try:
+            self._watcher.start()
+        except (OSError, RuntimeError) as exc:  # e.g. the OS's limit of watched folders
+            raise ServeError(
+                f"cannot watch the content for edits ({exc}): "
+                "WATCHFILES_FORCE_POLLING=1 looks at the files instead"
+            ) from None
         self._announce(report, resumed)
         return self
 

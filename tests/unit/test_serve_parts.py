@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import queue
+import time
 from pathlib import Path
 
 import pytest
+from watchfiles import Change
 
 from functions.mailer import Mail, to_mime
 from local.serve import mailbox
 from local.serve.agency_page import page_key
 from local.serve.static import resolve
 from local.serve.system import ServeError, payments_from_env
-from local.serve.watcher import Watcher
+from local.serve.watcher import ContentFilter, Watcher
 
 
 def test_resolve_serves_files_of_the_site_and_nothing_else(tmp_path: Path) -> None:
@@ -76,22 +79,65 @@ def test_a_letter_is_found_only_by_a_name_the_mailer_would_write(tmp_path: Path)
         assert mailbox.letter(tmp_path, name) is None, name
 
 
-def test_the_watcher_reports_a_settled_edit_once(tmp_path: Path) -> None:
+def changes_until(batches: queue.Queue[set[str]], wanted: set[str]) -> set[str]:
+    """Every file reported until all of ``wanted`` have been (the test fails after 5 s)."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + 5
+    while not wanted <= seen:
+        seen |= batches.get(timeout=max(deadline - time.monotonic(), 0.01))
+    # folders are reported too (always when polling: their own times change)
+    return {path for path in seen if not os.path.isdir(path)}
+
+
+def test_the_watcher_reports_an_edit_once_and_no_temporary_file(tmp_path: Path) -> None:
     content = tmp_path / "content"
     (content / "invoices").mkdir(parents=True)
+    (content / "notes").mkdir()
     invoice = content / "invoices" / "INV-1.yaml"
     invoice.write_text("a: 1\n")
-    seen: list[set[str]] = []
-    watcher = Watcher([content], seen.append, interval=0.01)
-    assert watcher.poll() == set()
-    invoice.write_text("a: 22\n")
-    (content / "invoices" / ".INV-1.yaml.swp").write_text("editor")  # ignored
-    (content / "notes").mkdir()
-    (content / "notes" / "new.md").write_text("hello")
-    assert watcher.poll() == {str(invoice), str(content / "notes" / "new.md")}
-    assert watcher.poll() == set()
-    invoice.unlink()
-    assert watcher.poll() == {str(invoice)}
+    os.utime(invoice, (time.time() - 60,) * 2)  # saved a while ago: polling sees whole seconds
+    new = content / "notes" / "new.md"
+    batches: queue.Queue[set[str]] = queue.Queue()
+    watcher = Watcher([content], batches.put).start()  # watching once it returns
+    try:
+        (content / "invoices" / ".INV-1.yaml.swp").write_text("editor")
+        (content / "invoices" / "#INV-1.yaml#").write_text("autosave")
+        (content / "invoices" / "INV-1.yaml~").write_text("backup")
+        (content / ".git").mkdir()
+        (content / ".git" / "index").write_text("hidden folder")
+        half = content / "notes" / "new.md.123.tmp"  # an atomic writer: written, then renamed
+        half.write_text("hello")
+        half.replace(new)
+        invoice.write_text("a: 22\n")
+        # nothing else came before or with them: the temporary files alone reported nothing
+        assert changes_until(batches, {str(invoice), str(new)}) == {str(invoice), str(new)}
+        invoice.unlink()
+        assert changes_until(batches, {str(invoice)}) == {str(invoice)}  # the edit is not repeated
+    finally:
+        started = time.monotonic()
+        watcher.stop()
+    assert time.monotonic() - started < 2
+    assert watcher._thread is not None and not watcher._thread.is_alive()
+
+
+def test_the_watcher_filter_looks_only_below_the_watched_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theme = tmp_path / ".venv" / "site-packages" / "themes" / "default"
+    keep = ContentFilter([theme])
+    assert keep(Change.modified, str(theme / "templates" / "invoice.html"))
+    for name in (".hidden/page.html", "page.html.swp", "#page.html#", "page.html~", "x.tmp"):
+        assert not keep(Change.added, str(theme / "templates" / name)), name
+    monkeypatch.chdir(tmp_path)  # a relative folder, named as given when polling
+    relative = ContentFilter([Path("content")])
+    assert relative(Change.added, "content/notes/a.md")
+    assert not relative(Change.added, "content/.git/index")
+    assert not relative(Change.added, str(tmp_path / "content" / ".git" / "index"))
+
+
+def test_a_watcher_of_a_missing_folder_says_so_at_start(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        Watcher([tmp_path / "missing"], print).start()
 
 
 def test_stripe_test_mode_needs_a_test_key_and_the_webhook_secret() -> None:
