@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from functions.recorded import by_client
 from functions.store.sqlite import SqliteStore
+from portal import scaffold
+from portal.plural import plural
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
 from site_builder.importer import FileRefused, MappingInvalid, import_csv
@@ -54,15 +57,27 @@ def _today(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err_console.print(f"[red]--today: expected a date as YYYY-MM-DD, got {value!r}[/red]")
+        err_console.print(
+            f"[red]--today: expected a date as YYYY-MM-DD, got {escape(repr(value))}[/red]",
+            soft_wrap=True,
+        )
         raise typer.Exit(2) from None
+
+
+def _check_format(output: str) -> None:
+    if output not in ("table", "json", "csv"):
+        err_console.print(
+            f"[red]--format: expected table, json or csv, got {escape(repr(output))}[/red]",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
 
 
 def _report_problems(exc: ContentInvalid) -> None:
     for error in exc.errors:
         err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
-    count = len(exc.errors)
-    err_console.print(f"[red]{count} problem{'s' * (count != 1)} found; nothing was written.[/red]")
+    found = plural(len(exc.errors), "problem")
+    err_console.print(f"[red]{found} found; nothing was written.[/red]", soft_wrap=True)
 
 
 def _show_warnings() -> None:
@@ -70,7 +85,7 @@ def _show_warnings() -> None:
         if issubclass(category, DevelopmentSecretWarning):
             err_console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
         else:
-            err_console.print(f"warning: {message}")
+            err_console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
     warnings.showwarning = show
 
@@ -84,7 +99,11 @@ def check(content: ContentOpt = Path("content"), today: TodayOpt = None) -> None
     except ContentInvalid as exc:
         _report_problems(exc)
         raise typer.Exit(2) from None
-    out_console.print(f"[green]OK[/green]: {content} is valid ({report.invoices} invoices).")
+    out_console.print(
+        f"[green]OK[/green]: {escape(str(content))} is valid "
+        f"({plural(report.invoices, 'invoice')}).",
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -131,23 +150,38 @@ def build(
         _report_problems(exc)
         raise typer.Exit(2) from None
     except SecretError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
     store.put_invoices(report.ledger_changes)
     report_page = write_report(out, content, store)
     kind = "full" if report.full else "incremental"
+    # soft_wrap: the terminal wraps a long line; rich would break it mid-sentence
     out_console.print(
-        f"Built {report.invoices} invoices ({kind}): {report.clients_rendered} clients rendered, "
-        f"{report.clients_skipped} unchanged, {report.pages_written} pages written "
-        f"in {report.seconds:.2f} s."
+        f"Built {plural(report.invoices, 'invoice')} ({kind}): "
+        f"{plural(report.clients_rendered, 'client')} rendered, "
+        f"{report.clients_skipped} unchanged, {plural(report.pages_written, 'page')} written "
+        f"in {report.seconds:.2f} s.",
+        highlight=False,
+        soft_wrap=True,
     )
-    out_console.print(f"Portal: {report.public}/  (private data: {report.ledger})")
-    out_console.print(f"Receivables report (private): {report_page}", highlight=False)
+    out_console.print(
+        f"Portal: {report.public}/  (private data: {report.ledger})", markup=False, soft_wrap=True
+    )
+    out_console.print(
+        f"Receivables report (private): {report_page}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     shown = list(report.portals.items())[:MAX_LISTED]
     for client_id, page in shown:
         out_console.print(f"  {client_id}: {report.public}/{page}", highlight=False, soft_wrap=True)
     if len(report.portals) > len(shown):
-        out_console.print(f"  … and {len(report.portals) - len(shown)} more (build/manifest.json)")
+        out_console.print(
+            f"  … and {len(report.portals) - len(shown)} more (build/manifest.json)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 # --- serve: the whole system on this machine (local/serve/, imported on use) ---
@@ -227,9 +261,7 @@ def status(
     Reads what the last portal build left in build/ (never the content files) and
     the payment store; payments recorded since the build are listed, not counted.
     """
-    if output not in ("table", "json", "csv"):
-        err_console.print(f"[red]--format: expected table, json or csv, got {output!r}[/red]")
-        raise typer.Exit(2)
+    _check_format(output)
     store = SqliteStore(store_path) if store_path.exists() else None
     try:
         found = build_status(out, content, store, _today(today), client)
@@ -237,7 +269,7 @@ def status(
         _report_problems(exc)
         raise typer.Exit(2) from None
     except (NoBuild, UnknownClient) as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
     if not found.complete:
         err_console.print(
@@ -254,7 +286,11 @@ def status(
         when = f"as of the build of {figures.build_day}"
         if figures.today.isoformat() != figures.build_day:
             when += f", aged to {figures.today}"
-        out_console.print(f"[bold]{found.agency.name}[/bold]: receivables {when}", highlight=False)
+        out_console.print(
+            f"[bold]{escape(found.agency.name)}[/bold]: receivables {when}",
+            highlight=False,
+            soft_wrap=True,
+        )
         for renderable in tables(figures, found.attention, found.agency.locale):
             out_console.print(renderable)
 
@@ -306,10 +342,14 @@ def import_(
         err_console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
     verb = "Would import" if dry_run else "Imported"
     out_console.print(
-        f"{verb} {csv_file.name}: {len(result.created)} invoices new, {len(result.updated)} "
-        f"changed, {len(result.unchanged)} unchanged, {len(result.clients_created)} new "
-        f"clients; {len(result.skipped)} invoices not imported ({len(result.errors)} problems).",
+        f"{verb} {csv_file.name}: {plural(len(result.created), 'invoice')} new, "
+        f"{len(result.updated)} changed, {len(result.unchanged)} unchanged, "
+        f"{plural(len(result.clients_created), 'new client')}; "
+        f"{plural(len(result.skipped), 'invoice')} not imported "
+        f"({plural(len(result.errors), 'problem')}).",
+        markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     if result.errors:
         raise typer.Exit(2)
@@ -415,6 +455,14 @@ def remind(
         bool, typer.Option("--dry-run", help="Print what would be sent; change nothing.")
     ] = False,
     store_path: StoreOpt = DEFAULT_STORE,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table (fitted to the terminal), json (every field, for scripts; schema in "
+            "portal/remind_output.py) or csv (one row per reminder).",
+        ),
+    ] = "table",
 ) -> None:
     """Queue the reminders due on a day, each step once, in the outbox the drain sends from.
 
@@ -429,11 +477,12 @@ def remind(
     from site_builder.render import Theme
     from site_builder.tokens import portal_secret
 
+    _check_format(output)
     _show_warnings()
     try:
         secret = portal_secret()
     except SecretError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+        err_console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
     agency_file = cnt.Source("agency.yaml", "agency", "agency", 0, 0)
     validator = cnt.Validator(content)
@@ -467,54 +516,174 @@ def remind(
         secret=secret,
         dry_run=dry_run,
     )
-    _print_reminders(report, store)
+    _print_reminders(report, store, output)
 
 
-def _print_reminders(report: RemindReport, store: SqliteStore) -> None:
-    from rich.markup import escape
-    from rich.table import Table
+def _print_reminders(report: RemindReport, store: SqliteStore, output: str) -> None:
+    from portal import remind_output
 
-    title = "Would send" if report.dry_run else "Queued"
-    table = Table(title=f"{title} on {report.day.isoformat()}", show_lines=False)
-    for column in ("invoice", "#", "step", "tone", "lang", "to", "cc", "amount due"):
-        table.add_column(column, no_wrap=column in ("invoice", "step", "amount due"))
-    table.add_column("subject", overflow="fold")
-    for row in report.sent:
-        table.add_row(
-            row.invoice,
-            str(row.instalment or ""),
-            row.step,
-            row.tone,
-            row.locale,
-            "\n".join(row.to),
-            "\n".join(row.cc),
-            row.amount_due,
-            row.subject,
+    say = out_console  # the summary follows the table; after JSON or CSV, stdout is theirs
+    if output == "json":
+        sys.stdout.buffer.write(remind_output.dumps(report))
+        say = err_console
+    elif output == "csv":
+        sys.stdout.write(remind_output.reminders_csv(report.sent))
+        say = err_console
+    elif report.sent:
+        title = "Would send" if report.dry_run else "Queued"
+        shown, notes = remind_output.for_terminal(
+            report.sent, f"{title} on {report.day.isoformat()}", out_console.width
         )
-    if report.sent:
-        out_console.print(table)
+        out_console.print(shown)
+        for note in notes:
+            out_console.print(note, style="dim", markup=False, highlight=False, soft_wrap=True)
+    # short sentences, each on its own line; soft_wrap: rich never breaks one in the middle
     verb = "would be queued" if report.dry_run else "queued"
-    out_console.print(
-        f"{len(report.sent)} reminder{'s' * (len(report.sent) != 1)} {verb}; "
-        f"{len(report.already)} sent before by another run; {report.waiting} waiting for a "
-        f"later day; {report.closed} closed (paid, void or disputed); "
+    say.print(
+        f"{plural(len(report.sent), 'reminder')} {verb}; "
         f"{report.looked_at} looked at in {report.seconds:.2f} s.",
         highlight=False,
+        soft_wrap=True,
     )
+    others = [
+        f"{len(report.already)} sent before by another run" if report.already else "",
+        f"{report.waiting} waiting for a later day" if report.waiting else "",
+        f"{report.closed} closed (paid, void or disputed)" if report.closed else "",
+    ]
+    if any(others):
+        say.print(f"{'; '.join(filter(None, others))}.", highlight=False, soft_wrap=True)
     for problem in report.problems:
-        err_console.print(f"[yellow]warning:[/yellow] {problem}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/yellow] {escape(problem)}", soft_wrap=True)
     unsent = [i for i in store.unsent() if i.key.startswith("reminder:")]
     failing = [i for i in unsent if i.attempts]
     if unsent:
-        out_console.print(
-            f"{len(unsent)} reminder email{'s' * (len(unsent) != 1)} in the outbox, "
+        say.print(
+            f"{plural(len(unsent), 'reminder email')} in the outbox, "
             f"waiting for the outbox drain to send them.",
             highlight=False,
+            soft_wrap=True,
         )
     for item in failing[:MAX_LISTED]:
         err_console.print(
-            f"[yellow]not sent yet[/yellow] {item.key} after {item.attempts} attempt"
-            f"{'s' * (item.attempts != 1)}: {escape(item.last_error)}",
+            f"[yellow]not sent yet[/yellow] {escape(item.key)} after "
+            f"{plural(item.attempts, 'attempt')}: {escape(item.last_error)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(failing) > MAX_LISTED:
+        err_console.print(
+            f"… and {len(failing) - MAX_LISTED} more not sent yet (portal status lists them).",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+# --- starting from nothing: portal schema, init, new invoice (logic in portal/scaffold.py) ---
+
+new_app = typer.Typer(help="Start a new content file.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+IssueDayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--today", help="The issue date (YYYY-MM-DD); default: today in the agency's time zone."
+    ),
+]
+
+
+@app.command()
+def schema(
+    content: ContentOpt = Path("content"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where to write them; default: schema/ in the content folder.",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the JSON Schema of each content file, for editors (completion, type checks)."""
+    if out is None and not content.is_dir():
+        err_console.print(
+            f"no content folder {content} (give --content DIR or --out DIR)",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    found = scaffold.write_schemas(out or content / scaffold.starter.SCHEMA_DIR)
+    out_console.print(
+        f"{found.folder}/: {len(found.written)} written, {len(found.unchanged)} up to date "
+        f"({', '.join(found.written + found.unchanged)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out_console.print(
+        "A content file's first line gives an editor its schema: "
+        "# yaml-language-server: $schema=schema/agency.schema.json",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="The new content folder (new or empty).", file_okay=False)
+    ],
+    today: IssueDayOpt = None,
+) -> None:
+    """Start a content folder: agency.yaml, one client, one invoice and the schema files."""
+    try:
+        started = scaffold.init(folder, _today(today))
+    except scaffold.ScaffoldError as exc:
+        err_console.print(f"init: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    # soft_wrap: the paths and commands are copied from here, so never broken across lines
+    out_console.print(
+        f"Wrote {plural(len(started.files), 'file')} into {folder}/. Edit next:",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for line in scaffold.next_steps(started):
+        out_console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    out_console.print("Then try:", highlight=False)
+    for command in ("check", "build"):
+        out_console.print(
+            f"  portal {command} --content {folder}", markup=False, highlight=False, soft_wrap=True
+        )
+
+
+@new_app.command("invoice")
+def new_invoice(
+    client: Annotated[str, typer.Option("--client", help="The client's id: its clients/ file.")],
+    content: ContentOpt = Path("content"),
+    today: IssueDayOpt = None,
+) -> None:
+    """Write a draft invoice for a client with the next number, issued today."""
+    try:
+        made = scaffold.new_invoice(content, client, _today(today))
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    except scaffold.ScaffoldError as exc:
+        err_console.print(f"new invoice: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    out_console.print(
+        f"Wrote {made.path}: draft invoice {made.number} for {made.client}, issued "
+        f"{made.issued.isoformat()}. Fill in its items, delete `status: draft`, then "
+        f"portal check --content {content}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if made.schema_missing:
+        out_console.print(
+            f"(its editor schema is not in {content}/schema/ yet: portal schema --content "
+            f"{content} writes it)",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -84,7 +85,17 @@ def _percent(value: Decimal) -> Decimal:
     return value
 
 
-Amount = Annotated[Decimal, BeforeValidator(parse_decimal)]
+# What an editor may write for an amount (``portal schema``): text such as "1500.10", or a
+# number; the reader keeps a YAML float's source text, so 1500.10 unquoted is exact too.
+_DECIMAL_TEXT = (
+    r"^\s*[+-]?(?=[0-9_]*\.?[0-9_]*[0-9])[0-9_]*\.?[0-9_]*"  # digits, at most one point
+    r"([eE][+-]?[0-9_]*[0-9][0-9_]*)?\s*$"  # an exponent
+)
+_AMOUNT_SCHEMA = {
+    "anyOf": [{"type": "number"}, {"type": "string", "pattern": _DECIMAL_TEXT}],
+    "description": 'An exact amount, best written as text: "1500.00" (or an integer: 1500).',
+}
+Amount = Annotated[Decimal, BeforeValidator(parse_decimal), WithJsonSchema(_AMOUNT_SCHEMA)]
 NonNegativeAmount = Annotated[Amount, AfterValidator(_non_negative)]
 Percent = Annotated[Amount, AfterValidator(_percent)]
 Currency = Annotated[str, AfterValidator(_currency)]
@@ -177,7 +188,13 @@ class ReminderStep(Model):
     cc_leadership: bool | None = None
 
 
-Step = Annotated[ReminderStep, BeforeValidator(_bare_days)]
+Step = Annotated[
+    ReminderStep,
+    BeforeValidator(
+        _bare_days,
+        json_schema_input_type=Annotated[int, Field(ge=1, le=3650)] | ReminderStep,
+    ),
+]
 
 
 class ReminderSchedule(Model):
