@@ -13,16 +13,18 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.text import Text
 
 from functions.recorded import by_client
 from functions.store.sqlite import SqliteStore
 from portal import scaffold
 from portal.plural import plural
+from portal.status_output import tables
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
 from site_builder.importer import FileRefused, MappingInvalid, import_csv
 from site_builder.receivables import NoBuild, UnknownClient, build_status
-from site_builder.receivables.output import client_csv, dumps, tables
+from site_builder.receivables.output import client_csv, dumps
 from site_builder.receivables.report import write_report
 from site_builder.tokens import DevelopmentSecretWarning, SecretError
 
@@ -98,6 +100,9 @@ def check(content: ContentOpt = Path("content"), today: TodayOpt = None) -> None
         report = run_build(content, Path("."), _today(today), check_only=True)
     except ContentInvalid as exc:
         _report_problems(exc)
+        raise typer.Exit(2) from None
+    except SecretError as exc:
+        err_console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
     out_console.print(
         f"[green]OK[/green]: {escape(str(content))} is valid "
@@ -291,8 +296,9 @@ def status(
             highlight=False,
             soft_wrap=True,
         )
-        for renderable in tables(figures, found.attention, found.agency.locale):
-            out_console.print(renderable)
+        width = out_console.width
+        for renderable in tables(figures, found.attention, found.agency.locale, width):
+            out_console.print(renderable, soft_wrap=isinstance(renderable, Text))
 
 
 @app.command("import")

@@ -32,14 +32,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.cells import cell_len
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
+
+from portal.fitting import Column, fitted
 
 if TYPE_CHECKING:
     from functions.reminders.job import ReminderRow, RemindReport
@@ -71,100 +72,40 @@ def _addresses(found: tuple[str, ...]) -> str:
     return found[0] if found else ""
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str
-    cell: Callable[[ReminderRow], str]
-    least: int | None = None  # cut short to no less than this; None: never cut short
-    want: int | None = None  # what an essential column keeps before optional ones get room
-    essential: bool = False  # without room for every essential one: the compact form
-    justify: Literal["left", "right"] = "left"
-
-
 # Most useful first: the last are the first left out.
 COLUMNS = (
-    Column("invoice", _invoice, essential=True),
-    Column("amount due", lambda r: r.amount_due, essential=True, justify="right"),
-    Column("subject", lambda r: r.subject, least=20, want=48, essential=True),
-    Column("to", lambda r: _addresses(r.to), least=24),
-    Column("tone", lambda r: r.tone),
-    Column("lang", lambda r: r.locale),
-    Column("step", lambda r: r.step),
-    Column("cc", lambda r: _addresses(r.cc), least=24),
+    Column("invoice", essential=True),
+    Column("amount due", essential=True, justify="right"),
+    Column("subject", least=20, want=48, essential=True),
+    Column("to", least=24),
+    Column("tone"),
+    Column("lang"),
+    Column("step"),
+    Column("cc", least=24),
 )
+CELLS: dict[str, Callable[[ReminderRow], str]] = {
+    "invoice": _invoice,
+    "amount due": lambda r: r.amount_due,
+    "subject": lambda r: r.subject,
+    "to": lambda r: _addresses(r.to),
+    "tone": lambda r: r.tone,
+    "lang": lambda r: r.locale,
+    "step": lambda r: r.step,
+    "cc": lambda r: _addresses(r.cc),
+}
 SHOWN_ORDER = ("invoice", "step", "tone", "lang", "to", "cc", "amount due", "subject")
 EVERY_FIELD = "--format csv or json shows every field."
-
-
-def _frame(count: int) -> int:
-    """Columns a table of ``count`` columns spends on borders and padding (one space a side)."""
-    return 3 * count + 1
-
-
-def fit(natural: dict[str, int], width: int) -> dict[str, int] | None:
-    """Each kept column's width for a table at most ``width`` wide; None if too narrow.
-
-    ``natural`` is each column's widest cell (its header included).
-    """
-
-    def least(column: Column) -> int:
-        full = natural[column.header]
-        return full if column.least is None else min(full, column.least)
-
-    kept = [c for c in COLUMNS if c.essential]
-    if sum(least(c) for c in kept) + _frame(len(kept)) > width:
-        return None
-    used = sum(max(least(c), min(natural[c.header], c.want or width)) for c in kept)
-    for column in COLUMNS:
-        if not column.essential and used + least(column) + _frame(len(kept) + 1) <= width:
-            kept.append(column)
-            used += least(column)
-    # too little room for every cell whole: the columns that may be cut short lose the same
-    # number of columns each (or all they can), so no one of them is cut to nothing
-    short = {c.header: natural[c.header] - least(c) for c in kept}
-    over = sum(natural[c.header] for c in kept) + _frame(len(kept)) - width
-    cut = 0
-    while sum(min(most, cut) for most in short.values()) < over:
-        cut += 1
-    give_back = sum(min(most, cut) for most in short.values()) - max(over, 0)
-    widths: dict[str, int] = {}
-    for column in kept:  # what was cut beyond need goes back to the most useful first
-        lost = min(short[column.header], cut)
-        back = min(lost, give_back, 1)
-        give_back -= back
-        widths[column.header] = natural[column.header] - lost + back
-    return widths
 
 
 def for_terminal(
     rows: Sequence[ReminderRow], title: str, width: int
 ) -> tuple[RenderableType, list[str]]:
     """The reminders for a terminal ``width`` columns wide, and notes on what that left out."""
-    cells = {c.header: [c.cell(row) for row in rows] for c in COLUMNS}
-    natural = {h: max(map(cell_len, [h, *found])) for h, found in cells.items()}
-    widths = fit(natural, width)
-    if widths is None:
+    cells = {header: [cell(row) for row in rows] for header, cell in CELLS.items()}
+    table, said = fitted(COLUMNS, cells, width, title=title, order=SHOWN_ORDER)
+    if table is None:
         return _compact(cells, title, width), [f"Compact form at {width} columns.", EVERY_FIELD]
-    table = Table(title=title, show_lines=False)
-    by_header = {c.header: c for c in COLUMNS}
-    shown = [by_header[h] for h in SHOWN_ORDER if h in widths]
-    for column in shown:
-        table.add_column(
-            column.header,
-            width=widths[column.header],
-            justify=column.justify,
-            no_wrap=True,
-            overflow="ellipsis",
-        )
-    for i in range(len(rows)):
-        table.add_row(*(Text(cells[c.header][i]) for c in shown))  # Text: a subject is no markup
-    left_out = [c.header for c in COLUMNS if c.header not in widths]
-    cut = [h for h, w in widths.items() if w < natural[h]]
-    said = [f"left out: {', '.join(left_out)}"] if left_out else []
-    said += [f"cut short: {', '.join(cut)}"] if cut else []
-    if not said:
-        return table, []
-    return table, [f"At {width} columns, {'; '.join(said)}.", EVERY_FIELD]
+    return table, ([*said, EVERY_FIELD] if said else [])
 
 
 def _compact(cells: dict[str, list[str]], title: str, width: int) -> Text:

@@ -1,4 +1,6 @@
-"""``portal status`` output: stable JSON for scripts, CSV of the clients, and terminal tables.
+"""``portal status`` output: stable JSON for scripts and CSV of the clients.
+
+The terminal tables are the command's own (portal/status_output.py).
 
 The JSON document (``--format json``), keys sorted, amounts in integer minor
 units of their currency, shares and day averages as decimal strings::
@@ -49,11 +51,9 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from rich.table import Table
 
-from site_builder.formatting import format_money, money_formatter
 from site_builder.receivables.attention import Attention
-from site_builder.receivables.figures import BUCKET_LABELS, BUCKETS, ClientFigures, Receivables
+from site_builder.receivables.figures import ClientFigures, Receivables
 
 SCHEMA = 1
 CSV_COLUMNS = (
@@ -70,7 +70,6 @@ CSV_COLUMNS = (
     "average_days_late",
     "habitual_late_payer",
 )
-TABLE_ROWS = 25  # clients shown in the terminal; json and csv list them all
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -172,102 +171,5 @@ def client_csv(figures: Receivables) -> str:
     return out.getvalue()
 
 
-# --- the terminal -----------------------------------------------------------------
-
-
 def percent(share: Decimal | None) -> str:
     return "—" if share is None else f"{(share * 100).quantize(Decimal(1))}%"
-
-
-def _money_by_currency(amounts: dict[str, int], locale: str) -> str:
-    shown = [format_money(v, k, locale) for k, v in sorted(amounts.items()) if v]
-    return ", ".join(shown) or "—"
-
-
-def tables(figures: Receivables, attention: Attention, locale: str) -> list[Any]:
-    """Rich renderables: the totals per currency, the clients, and what needs a person."""
-    totals = Table(title="Receivables by currency", title_justify="left")
-    for name in ("Currency", "Open", "Overdue", "Paid this month", "DSO (90 d)"):
-        totals.add_column(name, justify="left" if name == "Currency" else "right")
-    aging = Table(title="Aging (by due date)", title_justify="left")
-    aging.add_column("Currency")
-    for bucket in BUCKETS:
-        aging.add_column(BUCKET_LABELS[bucket], justify="right")
-    for code, c in figures.currencies.items():
-        money = money_formatter(locale, code)
-        totals.add_row(
-            code,
-            f"{money(c.open)} ({c.open_invoices})",
-            f"{money(c.overdue)} ({c.overdue_invoices})",
-            money(c.paid_this_month),
-            "—" if c.dso is None else f"{c.dso} days",
-        )
-        aging.add_row(code, *(money(c.aging[b]) for b in BUCKETS))
-
-    t = figures.thresholds
-    people = Table(
-        title=(
-            f"Clients (late payer: ≥ {t.min_paid_invoices} paid, ≥ {percent(t.share_late)} "
-            f"late, ≥ {t.average_days_late} days late on average)"
-        ),
-        title_justify="left",
-    )
-    # ids and invoice numbers whole (never cut with "…"); the other columns give way
-    people.add_column("Client", no_wrap=True)
-    people.add_column("Balance", no_wrap=True)
-    people.add_column("Oldest overdue", no_wrap=True)
-    people.add_column("Paid late", justify="right", overflow="fold")
-    people.add_column("Avg late", justify="right", overflow="fold")
-    people.add_column("Late payer", overflow="fold")
-    # the ones to act on first: flagged, then the longest overdue, then the largest count owed
-    ranked = sorted(
-        figures.clients.values(),
-        key=lambda c: (
-            not c.habitual_late_payer,
-            -(c.oldest_overdue.days_overdue if c.oldest_overdue else 0),
-            c.client,
-        ),
-    )
-    shown = [c for c in ranked if any(c.balance.values()) or c.paid_invoices][:TABLE_ROWS]
-    for c in shown:
-        oldest = c.oldest_overdue
-        people.add_row(
-            c.client,
-            _money_by_currency(c.balance, locale),
-            "—" if oldest is None else f"{oldest.invoice}, {oldest.days_overdue} d",
-            f"{c.paid_late}/{c.paid_invoices}",
-            "—" if c.average_days_late is None else f"{c.average_days_late} d",
-            "[bold red]yes[/bold red]" if c.habitual_late_payer else "",
-        )
-    if len(figures.clients) > len(shown):
-        people.caption = (
-            f"{len(shown)} of {len(figures.clients)} clients; --format csv lists them all"
-        )
-
-    needs = Table(title="Needs attention", title_justify="left")
-    needs.add_column("What")
-    needs.add_column("Detail")
-    for item in attention.failed_emails:
-        needs.add_row(
-            "Email not delivered",
-            f"{item['subject'] or item['key']} (invoice {item['invoice'] or '—'}, "
-            f"{item['attempts']} attempts): {item['last_error']}",
-        )
-    for item in attention.reviews:
-        needs.add_row(
-            "Payment to review",
-            f"{item.get('problem')}: invoice {item.get('invoice') or '—'}, event {item['event']}",
-        )
-    for item in attention.disputes:
-        needs.add_row("Dispute", f"payment {item['payment']}, invoice {item['invoice'] or '—'}")
-    for item in attention.pending_publish:
-        error = f": {item['last_error']}" if item["last_error"] else ""
-        needs.add_row("Re-publish pending", f"client {item['client']}{error}")
-    for item in attention.unbuilt_payments:
-        needs.add_row(
-            "Run portal build",
-            f"payment {item['payment']} on {item['invoice']}: {item['why']}",
-        )
-    result: list[Any] = [totals, aging, people]
-    result.append(needs if needs.row_count else "[green]Nothing needs attention.[/green]")
-    return result

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from functions.reminders.job import ReminderRow
 from portal.cli import app
 from portal.remind_output import for_terminal
+from site_builder.formatting import format_money
 from tests.conftest import SAMPLE_TODAY, SECRET
 from tests.functional.sample_csv import sample_csv
 
@@ -174,3 +175,30 @@ def test_hundreds_of_reminders_fit_any_width_one_line_each() -> None:
         body = [line for line in lines if line.startswith(("│", "INV-"))]
         assert len(body) == len(rows), width
         assert notes == [] or notes[-1] == "--format csv or json shows every field."
+
+
+def status(columns: int, where: list[str], *more: str) -> str:
+    where = [w for w in where if not w.endswith("store.sqlite3") and w != "--store"]
+    result = run(columns, "status", *where, *more)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_status_never_cuts_a_figure_short(content: Path, tmp_path: Path) -> None:
+    where, _ = build(content, tmp_path)
+    document = json.loads(status(80, where, "--format", "json"))
+    figures = {
+        code: [c["open"], c["overdue"], *c["aging"].values()]
+        for code, c in document["currencies"].items()
+    }
+    for columns in (40, 60, 80, 120):
+        shown = status(columns, where)
+        # prose (the heading, the notes) is soft-wrapped by the terminal; tables and figures fit
+        prose = ("Northwind Studio:", "Late payer:", "At ")
+        fitted = "\n".join(line for line in shown.splitlines() if not line.startswith(prose))
+        assert widest(fitted) <= columns, shown
+        assert "…" not in shown, shown
+        for code, amounts in figures.items():
+            for amount in amounts:
+                assert format_money(amount, code, "en") in shown, (columns, code, amount)
+    assert "│ EUR " in status(80, where)  # 80 columns still get tables
