@@ -67,6 +67,11 @@ def _rules(policy: LateFeePolicy, due: date, today: date) -> list[_Rule]:
     return rules
 
 
+def fee_days(policy: LateFeePolicy | None, due: date, until: date) -> list[date]:
+    """The days up to ``until`` on which a late fee may be charged on an entry due on ``due``."""
+    return [] if policy is None else [rule.on for rule in _rules(policy, due, until)]
+
+
 def late_fee_charges(
     amount: int,
     due: date,
