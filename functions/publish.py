@@ -50,7 +50,7 @@ def republish(
     counted = with_store_payments(bundle, store)
     figures = accounts(counted, today)
     token = client_token(secret, client_id, bundle.client.token_version)
-    pages = dict(render_portal(counted, figures, token, today, theme))
+    pages = dict(render_portal(counted, figures, token, theme))
 
     prefix = f"c/{token}/"
     held = site.fingerprints(prefix)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from pydantic import BaseModel
 
@@ -21,6 +22,7 @@ from site_builder.billing import (
     resolve_terms,
     statement,
 )
+from site_builder.billing.timeline import Timeline, timeline
 from site_builder.model import Agency, Client, Invoice, Note, Payment
 from site_builder.money import to_minor
 
@@ -45,6 +47,13 @@ class Account:
     terms: ResolvedTerms
     statement: Statement
     payments: tuple[PaymentRecord, ...] = ()  # those the statement counted (dated by its day)
+    day: date | None = None  # the statement's day
+
+    @cached_property
+    def timeline(self) -> Timeline:
+        """Its figures on the days after ``day``: only pages need them, so made on demand."""
+        assert self.day is not None
+        return timeline(self.invoice, self.terms, self.payments, self.day)
 
 
 def payment_record(payment: Payment) -> PaymentRecord:
@@ -93,7 +102,7 @@ def accounts(bundle: ClientBundle, today: date) -> list[Account]:
             problems.append((invoice.number, exc))
             continue
         counted = tuple(p for p in by_invoice.get(invoice.number, ()) if p.date <= today)
-        result.append(Account(invoice, terms, figures, counted))
+        result.append(Account(invoice, terms, figures, counted, today))
     if problems:
         raise AccountErrors(problems)
     return result

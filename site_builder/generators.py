@@ -123,7 +123,7 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     if job.staging is None:
         return result
     prefix = len(f"c/{result.token}/")
-    for path, data in render_portal(counted, figures, result.token, job.today, job.theme):
+    for path, data in render_portal(counted, figures, result.token, job.theme):
         result.outputs[path[prefix:]] = job.staging.write(path, data)
     # the snapshot holds the content only: the functions add the store's payments themselves.
     # Only the fields the files wrote: the terms' inheritance (model_fields_set) must survive
@@ -134,15 +134,16 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
 
 
 def render_portal(
-    bundle: ClientBundle, figures: list[Account], token: str, today: date, theme: Theme
+    bundle: ClientBundle, figures: list[Account], token: str, theme: Theme
 ) -> Iterator[tuple[str, bytes]]:
     """Every file of one client's portal, as (path under the site root, bytes).
 
-    The build and the functions' re-publish both call this: same pages, same bytes.
+    The build and the functions' re-publish both call this: same pages, same bytes. The
+    figures' day decides nothing else: a page is the same on every day of its periods.
     """
     locale = bundle.locale
     t = theme.translations(locale)
-    for page in client_pages(bundle, figures, token, today, theme.css.path, t):
+    for page in client_pages(bundle, figures, token, theme.css.path, t):
         yield page.path, theme.render(page, locale).encode()
 
 

@@ -7,7 +7,6 @@ client's locale); they never call back into the code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from babel.support import Translations
 
 from site_builder import ics, wording
 from site_builder.billing import EntryStatement
+from site_builder.billing.timeline import amount_on
 from site_builder.bundle import Account, ClientBundle, payment_record
 from site_builder.formatting import format_day, format_money
 from site_builder.i18n import resolve_locale
@@ -68,7 +68,6 @@ def client_pages(
     bundle: ClientBundle,
     accounts: list[Account],
     token: str,
-    today: date,
     css: str,
     t: Translations,
 ) -> list[Page]:
@@ -90,7 +89,6 @@ def client_pages(
         "contact": billing,
         "checkout_url": agency.api_url.rstrip("/") + "/checkout",
         "token": token,
-        "today": format_day(today, locale),
     }
     # a payment still settling gets its receipt once the money has arrived
     payments = sorted(
@@ -104,7 +102,7 @@ def client_pages(
         if p.processing and p.invoice in money:
             processing[p.invoice] = processing.get(p.invoice, 0) + payment_record(p).net
     summaries = [
-        _summary(a, money[a.invoice.number], locale, today, t, processing.get(a.invoice.number))
+        _summary(a, money[a.invoice.number], locale, t, processing.get(a.invoice.number))
         for a in accounts
     ]
     open_ = sorted((s for s in summaries if s["status"] in AWAITED), key=lambda s: s["due_iso"])
@@ -172,6 +170,15 @@ def client_pages(
         }
         pages.append(Page(f"{base}/invoices/{inv.number}.html", "invoice.html", detail))
         if summary["status"] in OPEN:
+            due = account.statement.due
+            # the amount due on the event's own day, if the timeline knows it (not in the past)
+            on_the_day = amount_on(account.timeline.invoice, due)
+            title = (
+                t.gettext("Invoice %(number)s due — %(amount)s")
+                % {"number": inv.number, "amount": fmt(on_the_day)}
+                if on_the_day is not None
+                else t.gettext("Invoice %(number)s due") % {"number": inv.number}
+            )
             pages.append(
                 Page(
                     f"{base}/invoices/{inv.number}.ics",
@@ -179,9 +186,8 @@ def client_pages(
                     {},
                     ics.due_event(
                         inv.number,
-                        account.statement.due,
-                        t.gettext("Invoice %(number)s due — %(amount)s")
-                        % {"number": inv.number, "amount": summary["amount_due"]},
+                        due,
+                        title,
                         f"{portal_url}invoices/{inv.number}.html",
                         agency.name,
                         urlsplit(agency.portal_url).hostname or "portal",
@@ -209,12 +215,7 @@ def client_pages(
 
 
 def _summary(
-    account: Account,
-    fmt: Any,
-    locale: str,
-    today: date,
-    t: Translations,
-    processing: int | None = None,
+    account: Account, fmt: Any, locale: str, t: Translations, processing: int | None = None
 ) -> Row:
     """One invoice's figures for its card, row and page; ``processing``: money still settling."""
     inv, st = account.invoice, account.statement
@@ -222,12 +223,10 @@ def _summary(
     pay = []
     if st.status in ("open", "partially_paid", "overdue") and st.amount_due > 0:
         if len(st.entries) > 1:
-            pay = [_entry_pay(e, fmt, locale, today, t) for e in open_entries]
+            pay = [_entry_pay(account, e, fmt, locale, t) for e in open_entries]
         else:
-            pay = [
-                {"instalment": None, "kind": "full", "amount": fmt(st.amount_due), "label": None}
-            ]
-    due_line = wording.due_line(t, locale, st.due, today, st.status)
+            pay = [{"instalment": None, "kind": "full", "label": None}]
+    due_line = wording.due_line(t, locale, st.due, st.status)
     status, on_its_way = st.status, None
     if processing:
         # counted as paid (nobody is asked to pay twice), and shown as what it is
@@ -252,30 +251,36 @@ def _summary(
             "paid": fmt(st.paid),
             "balance": fmt(st.balance),
             "amount_due": fmt(st.amount_due),
+            "periods": wording.period_lines(t, locale, account.timeline.invoice, fmt)
+            if st.status in OPEN
+            else [],
             "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
             "late_fees": fmt(st.late_fees) if st.late_fees else None,
             "href": f"invoices/{inv.number}.html",
             "ics": f"invoices/{inv.number}.ics" if st.status in OPEN else None,
             "pay": pay,
-            "entries": [_entry_pay(e, fmt, locale, today, t) for e in st.entries]
+            "entries": [_entry_pay(account, e, fmt, locale, t) for e in st.entries]
             if len(st.entries) > 1
             else [],
         }
     )
 
 
-def _entry_pay(e: EntryStatement, fmt: Any, locale: str, today: date, t: Translations) -> Row:
+def _entry_pay(
+    account: Account, e: EntryStatement, fmt: Any, locale: str, t: Translations
+) -> Row:
+    periods = account.timeline.entries.get(e.n, ())
     return Row(
         {
             "instalment": e.n,
             "kind": e.kind,
             "label": e.label,
-            "amount": fmt(e.amount_due),
             "total": fmt(e.amount),
             "paid": fmt(e.paid),
             "status": e.status,
             "due": format_day(e.due, locale),
-            "due_line": wording.due_line(t, locale, e.due, today, e.status),
+            "due_line": wording.due_line(t, locale, e.due, e.status),
+            "periods": wording.period_lines(t, locale, periods, fmt) if e.amount_due else [],
         }
     )
 

@@ -1,19 +1,24 @@
 """Plain-language sentences about money and dates, in the client's language.
 
-"Due 14 March 2026 — in 21 days", never a bare "Net 21"; and the late-payment
-terms spelled out. Pure functions of their arguments and a gettext catalog.
+"Due 14 March 2026", never a bare "Net 21", and never "in 21 days" either: a page is read on
+days after it was built. The amounts by period, and the late-payment terms spelled out.
+Pure functions of their arguments and a gettext catalog.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 
+from babel import Locale
+from babel.dates import format_interval
 from babel.numbers import format_percent
 from babel.support import Translations
 
 from site_builder.billing import ResolvedTerms
+from site_builder.billing.timeline import Period
 from site_builder.formatting import format_day, format_money
 from site_builder.i18n import resolve_locale
 from site_builder.model import LateFeePolicy
@@ -28,8 +33,11 @@ def format_pct(percent: Decimal, locale_tag: str) -> str:
     return format_percent(percent / HUNDRED, pattern, locale=locale)
 
 
-def due_line(t: Translations, locale: str, due: date, today: date, status: str) -> str:
-    """When an invoice or instalment is (or was) due, relative to ``today``."""
+def due_line(t: Translations, locale: str, due: date, status: str) -> str:
+    """When an invoice or instalment is (or was) due: true on every day until its status moves.
+
+    Never "in 3 days": a page is read on days after it was built.
+    """
     when = format_day(due, locale)
     if status == "void":
         return t.gettext("Void — nothing to pay")
@@ -37,6 +45,16 @@ def due_line(t: Translations, locale: str, due: date, today: date, status: str) 
         return t.gettext("Paid in full (was due %(date)s)") % {"date": when}
     if status == "disputed":
         return t.gettext("Disputed — we will contact you about this invoice")
+    if status == "overdue":
+        return t.gettext("Was due %(date)s — overdue") % {"date": when}
+    return t.gettext("Due %(date)s") % {"date": when}
+
+
+def due_line_on(t: Translations, locale: str, due: date, today: date, status: str) -> str:
+    """``due_line`` counted in days from ``today``, for an email: it is dated, a page is not."""
+    if status not in ("open", "partially_paid", "overdue"):
+        return due_line(t, locale, due, status)
+    when = format_day(due, locale)
     days = (due - today).days
     if days > 0:
         return t.ngettext(
@@ -49,6 +67,39 @@ def due_line(t: Translations, locale: str, due: date, today: date, status: str) 
         "Was due %(date)s — overdue by %(num)d days",
         -days,
     ) % {"date": when, "num": -days}
+
+
+def period_lines(
+    t: Translations, locale: str, periods: Sequence[Period], fmt: Callable[[int], str]
+) -> list[tuple[str, str]]:
+    """(when, amount) for each period of a timeline: "If paid by 15 January 2027", "$980.00".
+
+    One period that never changes needs no "when": the empty string.
+    """
+    if len(periods) == 1 and periods[0].end is None:
+        return [("", fmt(periods[0].amount_due))]
+    lines = []
+    for i, period in enumerate(periods):
+        if period.end is None:
+            when = t.gettext("If paid from %(date)s") % {"date": format_day(period.start, locale)}
+        elif i == 0:
+            when = t.gettext("If paid by %(date)s") % {"date": format_day(period.end, locale)}
+        elif period.start == period.end:
+            when = t.gettext("If paid on %(date)s") % {"date": format_day(period.start, locale)}
+        else:
+            dates = format_interval(period.start, period.end, "yMMMMd", locale=_babel(locale))
+            when = t.gettext("If paid %(dates)s") % {"dates": dates}
+        lines.append((when, fmt(period.amount_due)))
+    if (end := periods[-1].end) is not None:  # the rules go on past what a page can list
+        after = format_day(end + timedelta(days=1), locale)
+        lines.append(
+            (t.gettext("From %(date)s: more, as the late-payment terms say") % {"date": after}, "")
+        )
+    return lines
+
+
+def _babel(locale_tag: str) -> Locale:
+    return resolve_locale(locale_tag)[0]
 
 
 def _fixed(amount: Decimal | dict[str, Decimal], currency: str, locale: str) -> str | None:

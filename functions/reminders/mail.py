@@ -202,7 +202,7 @@ def reminder_mail(
         "instalment": instalment,
         "entry_kind": entry.kind if entry else "full",
         "instalment_label": entry.label if entry else None,
-        "due_line": wording.due_line(t, locale, due, today, status),
+        "due_line": wording.due_line_on(t, locale, due, today, status),
         "amount_due": fmt_total,
         "fee_notice": fee_notice(t, locale, new_fees, last_sent, fmt_total, inv.currency),
         "url": f"{agency.portal_url}/c/{token}/invoices/{inv.number}.html",

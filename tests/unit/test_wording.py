@@ -2,10 +2,11 @@ from datetime import date
 
 import pytest
 
+from site_builder.formatting import format_day
 from site_builder.model import LateFeePolicy
 from site_builder.render import Theme
 from site_builder.views import _in_locale
-from site_builder.wording import due_line, late_fee_terms
+from site_builder.wording import due_line, due_line_on, late_fee_terms
 
 THEME = Theme()
 TODAY = date(2026, 3, 1)
@@ -28,15 +29,25 @@ TODAY = date(2026, 3, 1)
         ("ms", date(2026, 3, 22), "22 Mac 2026"),
     ],
 )
-def test_due_line_in_plain_words(locale: str, due: date, expected: str) -> None:
-    line = due_line(THEME.translations(locale), locale, due, TODAY, "open")
+def test_an_emails_due_line_counts_the_days(locale: str, due: date, expected: str) -> None:
+    line = due_line_on(THEME.translations(locale), locale, due, TODAY, "open")
     assert expected in line
 
 
 def test_paid_and_void_lines() -> None:
     t = THEME.translations("en")
-    assert due_line(t, "en", date(2026, 1, 1), TODAY, "paid").startswith("Paid in full")
-    assert due_line(t, "en", date(2026, 1, 1), TODAY, "void").startswith("Void")
+    assert due_line_on(t, "en", date(2026, 1, 1), TODAY, "paid").startswith("Paid in full")
+    assert due_line(t, "en", date(2026, 1, 1), "void").startswith("Void")
+
+
+@pytest.mark.parametrize("locale", ["en", "pl", "ru", "zh_Hans", "zh_Hant", "ms"])
+def test_a_pages_due_line_says_no_count_of_days(locale: str) -> None:
+    t = THEME.translations(locale)
+    due = date(2026, 3, 22)
+    for status in ("open", "partially_paid", "overdue"):
+        line = due_line(t, locale, due, status)
+        assert format_day(due, locale) in line
+        assert not any(ch.isdigit() for ch in line.replace(format_day(due, locale), "")), line
 
 
 def test_late_fee_terms_spell_out_every_rule() -> None:
