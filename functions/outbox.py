@@ -4,6 +4,22 @@ Work is enqueued in the same transaction as the payment that causes it
 (``Store.apply``). The drain hands each due item to the handler of its kind
 and marks it done only once the handler returned; a failure is retried later
 with exponential back-off, so an SMTP or S3 outage delays work but loses none.
+
+Each item is its own bulkhead: whatever one item raises (a mail that cannot be
+rendered, a client whose snapshot no longer loads, a kind no handler knows) is
+written on that item (``last_error``, ``attempts``, its next try) and the pass
+goes on with the others. An item that keeps failing stays in the store, where
+``portal status`` lists it (failed emails, pending re-publishes).
+
+At least once, never lost; at most one duplicate after a crash. Between the
+handler's success (the SMTP server accepted the mail, the pages were written)
+and ``Store.done`` there is a window no transaction can close: the mail server
+is not part of it. A drain killed in that window leaves the item claimed; after
+its lease (``LEASE``; ``portal serve`` takes its own items up at start) the
+next drain does it again. So a mail may arrive twice, never more often for
+that one crash, and both copies carry the same ``Message-ID`` (made from the
+item's key), which lets a mail program or a person see the second as a copy.
+A re-publish done twice writes the same pages again and is harmless.
 """
 
 from __future__ import annotations
@@ -57,13 +73,16 @@ def drain(
     for item in store.due(now(), limit):
         if not store.claim(item, now() + LEASE):
             continue  # another drain has it
-        work = f"{item.kind}:{json.dumps(item.payload, sort_keys=True)}"
-        if work in finished:
-            store.done(item.key)
-            report.done.append(item.key)
-            continue
         try:
-            handlers[item.kind](item.payload)
+            work = f"{item.kind}:{json.dumps(item.payload, sort_keys=True)}"
+            if work in finished:
+                store.done(item.key)
+                report.done.append(item.key)
+                continue
+            handler = handlers.get(item.kind)
+            if handler is None:
+                raise PermanentFailure(f"no handler for {item.kind!r} work")
+            handler(item.payload)
         except PermanentFailure as exc:
             store.retry(item.key, f"permanent: {exc}", now() + GIVE_UP_RETRY)
             report.retried[item.key] = str(exc)

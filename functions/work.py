@@ -4,8 +4,9 @@
 its invoice was paid while it waited) or a receipt rendered now
 (``{"template": "receipt", "payment": ...}``), so it shows the balance as of
 sending. ``publish``: re-render one client's pages.
-A mail server's permanent refusal is kept for a person; anything else is
-retried by the drain with back-off.
+A mail server's permanent refusal, and an item whose payload cannot be read as
+its kind's work, are kept for a person; anything else (a snapshot that does not
+load yet, an outage) is retried by the drain with back-off.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def send_email(services: Services, payload: Mapping[str, Any]) -> None:
     if services.mailer is None:
         raise RuntimeError("no mailer configured")  # retried: configuration gets fixed
     if "mail" in payload:
-        mail = Mail.from_payload(payload["mail"])
+        mail = _mail(payload["mail"])
         if not still_wanted(mail.message_id, services.store, services.snapshots, services.day()):
             return  # a reminder for an invoice paid (or disputed) while it waited: dropped
     elif payload.get("template") == "receipt":
@@ -58,6 +59,14 @@ def send_email(services: Services, payload: Mapping[str, Any]) -> None:
         if not exc.transient:
             raise PermanentFailure(str(exc)) from exc
         raise
+
+
+def _mail(fields: Any) -> Mail:
+    """The mail an item carries; one that cannot be read never will be: kept for a person."""
+    try:
+        return Mail.from_payload(fields)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise PermanentFailure(f"mail not understood: {type(exc).__name__}: {exc}") from exc
 
 
 def receipt(services: Services, payment_id: str) -> Mail:
@@ -80,8 +89,11 @@ def receipt(services: Services, payment_id: str) -> Mail:
 def publish(services: Services, payload: Mapping[str, Any]) -> None:
     if services.site is None:
         raise RuntimeError("no site configured")
+    client = payload.get("client")
+    if not isinstance(client, str) or not client:
+        raise PermanentFailure(f"publish names no client: {dict(payload)}")
     republish(
-        payload["client"],
+        client,
         snapshots=services.snapshots,
         store=services.store,
         site=services.site,

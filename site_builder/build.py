@@ -9,6 +9,12 @@ Incremental: ``build/manifest.json`` records every input file (stat and hash)
 and the client it belongs to, and every output file. A client is re-rendered
 when one of its files, the agency settings, the theme, the build's day or the
 code changed; the others are left as they are.
+
+Payments recorded by the functions (``recorded``) are the store's, not the
+content's: one the content cannot place (its invoice deleted, moved to another
+client or back to draft) or count (finer than its currency's minor unit) is set
+aside and reported (``BuildReport.set_aside``), never a reason to stop the
+build. Content errors still stop it, atomically.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from site_builder import content as cnt
 from site_builder import manifest
+from site_builder.bundle import payment_record
 from site_builder.errors import ContentError, ContentInvalid
 from site_builder.generators import PARALLEL_FROM, ClientJob, run_clients
 from site_builder.model import Agency, Client, Payment
@@ -35,6 +42,19 @@ from site_builder.writer import Staging, digest
 
 ROBOTS = b"User-agent: *\nDisallow: /\n"
 CODE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A recorded payment this build did not count, and why: for a person to look at."""
+
+    client: str
+    payment: str
+    invoice: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"payment {self.payment} of client {self.client} not counted: {self.why}"
 
 
 @dataclass
@@ -50,6 +70,7 @@ class BuildReport:
     portals: dict[str, str] = field(default_factory=dict)  # client id -> "c/<token>/index.html"
     ledger_changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # re-rendered invoices
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each stage
+    set_aside: list[SetAside] = field(default_factory=list)  # recorded payments not counted
 
     def lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -110,12 +131,30 @@ class _Owners:
             if rel.startswith("invoices/") and owner:
                 self.invoice_client[rel.rpartition("/")[2].rpartition(".")[0]] = owner
         self.retainers = set(retainers)
+        self.drafts: set[str] = set()  # of the files read: not issued, so nothing to pay yet
 
     def learn(self, raw: cnt.Raw) -> None:
         if raw.source.kind == "invoice" and raw.data and isinstance(raw.data.get("client"), str):
             self.invoice_client[raw.source.key] = raw.data["client"]
             if raw.data.get("retainer") is not None:
                 self.retainers.add(raw.source.key)
+            if raw.data.get("status") == "draft":
+                self.drafts.add(raw.source.key)
+            else:
+                self.drafts.discard(raw.source.key)
+
+    def invoice_owner(self, number: str, present: Container[str] | None = None) -> str | None:
+        """The client of an invoice number: its file's, or its retainer template's.
+
+        ``present``: the invoice files there are now (an owner learnt from the last
+        build's manifest may belong to a file deleted since).
+        """
+        if number in self.invoice_client and (present is None or number in present):
+            return self.invoice_client[number]
+        for template in self.retainers:  # "RET-7-2026-03" belongs to template "RET-7"
+            if number.startswith(template + "-") and (present is None or template in present):
+                return self.invoice_client.get(template)
+        return None
 
     def of(self, raw: cnt.Raw) -> str | None:
         kind, data = raw.source.kind, raw.data or {}
@@ -126,13 +165,35 @@ class _Owners:
         if kind == "invoice":
             return data.get("client") if isinstance(data.get("client"), str) else None
         if kind == "payment" and isinstance(data.get("invoice"), str):
-            number = data["invoice"]
-            if number in self.invoice_client:
-                return self.invoice_client[number]
-            for template in self.retainers:  # "RET-7-2026-03" belongs to template "RET-7"
-                if number.startswith(template + "-"):
-                    return self.invoice_client.get(template)
+            return self.invoice_owner(data["invoice"])
         return None
+
+
+def _countable(
+    recorded: Mapping[str, Sequence[Payment]], owners: _Owners, present: Container[str]
+) -> tuple[dict[str, list[Payment]], list[SetAside]]:
+    """The recorded payments the build can count, by client, and the ones it sets aside."""
+    kept: dict[str, list[Payment]] = {}
+    aside = []
+    for client_id, payments in recorded.items():
+        for payment in payments:
+            number = payment.invoice
+            owner = owners.invoice_owner(number, present)
+            why = ""
+            if owner is None or number in owners.drafts:
+                why = f"invoice {number} is not issued in the content"
+            elif owner != client_id:
+                why = f"invoice {number} belongs to client {owner}"
+            else:
+                try:
+                    payment_record(payment)  # its amounts in minor units, as billing counts them
+                except (ArithmeticError, ValueError) as exc:  # MoneyError: finer than a cent
+                    why = f"its amount cannot be counted: {exc}"
+            if why:
+                aside.append(SetAside(client_id, payment.id, number, why))
+            else:
+                kept.setdefault(client_id, []).append(payment)
+    return kept, aside
 
 
 def build(
@@ -210,7 +271,9 @@ def build(
         if c.recorded != recorded_keys.get(cid, "")
     } | (set(recorded_keys) - set({} if previous is None else previous.clients))
     lap = report.lap("scan", started)
+    invoice_files = {s.key for s in sources if s.kind == "invoice"}
     if previous is not None and not (added or to_read or moved or len(current) != len(prev_files)):
+        report.set_aside = _countable(recorded, owners, invoice_files)[1]  # still not counted
         return _unchanged(report, previous, out, started)
     raws = {r.source.rel: r for r in _read_all(content, to_read, workers)}
     for raw in raws.values():
@@ -262,6 +325,8 @@ def build(
         else:
             files.setdefault(owner, []).append(raw)
     to_render = sorted(clients) if full else sorted(c for c in dirty if c in clients)
+    # every file of each client to render was read: its invoices' owners and drafts are known
+    recorded, report.set_aside = _countable(recorded, owners, invoice_files)
     lap = report.lap("read", lap)
 
     staging = None if check_only else Staging(out)

@@ -11,12 +11,21 @@
    puts its email in the outbox (``Store.record_reminders``); a step logged before is
    refused there. So a rerun, a crash half way or two runs at once send each step once.
    The outbox drain delivers the emails, with retries.
+
+A bulkhead per client: an exception while one client's reminders are decided or rendered
+(a contact name an email header cannot carry, a snapshot that no longer loads) stops that
+client only. It is recorded as a review in the store (``portal status`` lists it
+under "Needs attention", once per client and problem) and the client's tracks are left due,
+so the next run (tomorrow's, or a rerun after the fix) tries it again; every other client's
+reminders are queued as usual.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,10 +34,13 @@ from functools import cache
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import ValidationError
+
 from functions.recorded import with_store_payments
 from functions.reminders.mail import reminder_key, reminder_mail
 from functions.snapshots import Snapshots
 from functions.store.base import (
+    Change,
     OutboxItem,
     Payment,
     Reminder,
@@ -48,6 +60,8 @@ if TYPE_CHECKING:
 BATCH = 200  # reminders per store transaction: short write locks, few commits
 PARALLEL_FROM = 2000  # due tracks; below this, starting workers costs more than it saves
 MAX_WORKERS = 4
+ERROR_CHARS = 300  # of an exception's text kept in a review: enough to see what to fix
+FAILED = "reminders not prepared"  # the review's problem, before the client and the error
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,18 @@ class ReminderRow:
     key: str
 
 
+@dataclass(frozen=True)
+class ClientFailure:
+    """A client whose reminders could not be prepared today; its tracks stay due."""
+
+    client: str
+    invoices: tuple[str, ...]  # its invoices with a reminder due: none of them was queued
+    error: str  # "ValueError: ...", one line
+
+    def problem(self) -> str:
+        return f"{self.client}: {FAILED} ({self.error}); tried again on the next run"
+
+
 @dataclass
 class RemindReport:
     day: date
@@ -77,6 +103,7 @@ class RemindReport:
     waiting: int = 0  # nothing due for them today; looked at again on a later day
     closed: int = 0  # paid, void, disputed or gone: nothing more to send
     problems: list[str] = field(default_factory=list)
+    failed: list[ClientFailure] = field(default_factory=list)  # also in problems, in words
     seconds: float = 0.0
 
 
@@ -119,10 +146,55 @@ def run(
         report.closed += part.closed
         report.waiting += part.waiting
         report.problems += part.problems
+        report.failed += part.failed
+    report.failed.sort(key=lambda f: f.client)
+    report.problems += [f.problem() for f in report.failed]
+    if not dry_run:
+        record_failures(store, report.failed, today)
     report.sent.sort(key=_row_order)
     report.already.sort(key=_row_order)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def failure(client_id: str, invoices: Iterable[str], exc: BaseException) -> ClientFailure:
+    if isinstance(exc, ValidationError):  # the field and the reason, without pydantic's links
+        text = f"{exc.title}: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())  # one line, however it was written
+    if len(text) > ERROR_CHARS:
+        text = text[: ERROR_CHARS - 1] + "…"
+    return ClientFailure(client_id, tuple(sorted(set(invoices))), text)
+
+
+def failure_review(failed: ClientFailure, today: date) -> Change:
+    """The store's record of a failure, for a person: once per client and problem.
+
+    The event id names the client and the error's text, so a rerun, or the same problem
+    again tomorrow, adds nothing; a different problem is a new line.
+    """
+    fingerprint = hashlib.sha256(failed.error.encode()).hexdigest()[:16]
+    return Change(
+        event_id=f"reminders:{failed.client}:{fingerprint}",
+        reviews=[
+            {
+                "problem": f"{FAILED} for client {failed.client} ({failed.error})",
+                "client": failed.client,
+                "invoice": failed.invoices[0] if failed.invoices else None,
+                "invoices": list(failed.invoices),
+                "error": failed.error,
+                "day": today.isoformat(),
+            }
+        ],
+    )
+
+
+def record_failures(store: Store, failed: Iterable[ClientFailure], today: date) -> None:
+    for one in failed:
+        store.apply(failure_review(one, today))
 
 
 def _row_order(row: ReminderRow) -> tuple[str, str, int]:
@@ -138,16 +210,31 @@ class _Outcome:
     closed: int = 0
     waiting: int = 0
     problems: list[str] = field(default_factory=list)
+    failed: list[ClientFailure] = field(default_factory=list)
 
 
 def _settle(
     decider: _Decider, store: Store, groups: list[tuple[str, list[ReminderTrack]]], dry: bool
 ) -> _Outcome:
-    """Decide the clients' reminders, then record them (each with its email) and the moves."""
+    """Decide the clients' reminders, then record them (each with its email) and the moves.
+
+    Each client is decided into its own ``_Decided`` and kept only if the whole of it
+    worked: a client that raises leaves nothing half decided, and no move, so its tracks
+    stay due.
+    """
     decided = _Decided()
+    outcome = _Outcome()
     for client_id, tracks in groups:
-        decider.client(client_id, tracks, store, decided)
-    outcome = _Outcome(problems=decided.problems)
+        mine = _Decided()
+        try:
+            decider.client(client_id, tracks, store, mine)
+        except Exception as exc:  # this client's data; the others' reminders still go
+            outcome.failed.append(failure(client_id, (t.invoice for t in tracks), exc))
+            continue
+        decided.reminders += mine.reminders
+        decided.moves += mine.moves
+        decided.problems += mine.problems
+    outcome.problems = decided.problems
     outcome.closed = sum(1 for m in decided.moves if m.next_date is None)
     outcome.waiting = len(decided.moves) - outcome.closed
     if dry:
@@ -155,6 +242,8 @@ def _settle(
         return outcome
     for start in range(0, len(decided.reminders), BATCH):
         batch = decided.reminders[start : start + BATCH]
+        # the store's own failure stops the run: nothing of this batch was written (one
+        # transaction), and a rerun records the rest, each step once
         recorded = store.record_reminders([reminder for reminder, _ in batch])
         for (_, row), ok in zip(batch, recorded, strict=True):
             (outcome.sent if ok else outcome.already).append(row)
@@ -187,6 +276,9 @@ _WORKER_STORE: Store | None = None  # each worker's own connection
 def _open_store() -> None:
     global _WORKER_STORE
     assert _WORK is not None
+    # Ctrl-C is the parent's to handle: it stops the pool, whose workers then end quietly
+    # (SIGTERM), instead of each printing its own KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_STORE = _WORK.reopen()
 
 

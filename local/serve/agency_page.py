@@ -28,6 +28,7 @@ from functions.store.base import OutboxItem, Store
 from local.serve.mailbox import Letter, letter, letters
 from site_builder.formatting import format_money
 from site_builder.model import Agency
+from site_builder.receivables.attention import Attention, attention
 from site_builder.receivables.figures import CurrencyFigures, compute
 
 PAGE_HEADERS = {
@@ -83,6 +84,7 @@ class AgencyView:
     portals: list[PortalLink]
     letters: list[Letter]
     waiting: list[OutboxItem] = field(default_factory=list)  # outbox work not done yet
+    needs_attention: list[str] = field(default_factory=list)  # what a person should look at
 
 
 def current_ledger(build_dir: Path, store: Store) -> dict[str, dict[str, Any]]:
@@ -94,6 +96,28 @@ def current_ledger(build_dir: Path, store: Store) -> dict[str, dict[str, Any]]:
     return {number: store.invoice(number) or entry for number, entry in built.items()}
 
 
+def attention_lines(found: Attention) -> list[str]:
+    """``portal status``'s "Needs attention", one plain sentence an item."""
+    lines = []
+    for item in found.failed_emails:
+        lines.append(
+            f"Email not sent: {item['subject'] or item['key']} "
+            f"({item['attempts']} attempts): {item['last_error']}"
+        )
+    for review in found.reviews:
+        where = f", invoice {review['invoice']}" if review.get("invoice") else ""
+        lines.append(f"To review: {review.get('problem')}{where} (event {review.get('event')})")
+    for item in found.disputes:
+        lines.append(f"Dispute: payment {item['payment']}, invoice {item['invoice'] or '—'}")
+    for item in found.pending_publish:
+        if item["attempts"]:  # one waiting its turn is not a problem yet
+            lines.append(
+                f"Re-publish of client {item['client']} failing "
+                f"({item['attempts']} attempts): {item['last_error']}"
+            )
+    return lines
+
+
 def gather(
     *,
     agency: Agency,
@@ -102,9 +126,15 @@ def gather(
     store: Store,
     portals: list[PortalLink],
     mail_folder: Path,
+    problems: list[str] | None = None,
 ) -> AgencyView:
-    """What the page shows now: the receivables are ``portal status``'s, payments since included."""
-    figures = compute(current_ledger(build_dir, store), today, agency.late_payers)
+    """What the page shows now: the receivables are ``portal status``'s, payments since included.
+
+    ``problems``: what ``portal serve`` itself met (a recorded payment the build left out),
+    listed before the store's own "needs attention" items.
+    """
+    ledger = current_ledger(build_dir, store)
+    figures = compute(ledger, today, agency.late_payers)
     names = {p.client_id: p.name for p in portals}
     return AgencyView(
         agency=agency.name,
@@ -116,6 +146,7 @@ def gather(
         portals=portals,
         letters=letters(mail_folder),
         waiting=store.unsent(),
+        needs_attention=[*(problems or ()), *attention_lines(attention(store, ledger))],
     )
 
 

@@ -15,6 +15,19 @@ and the outbox's work is in the store.
 A build and a drain pass never overlap (one lock): both write the site, and a
 build counts the payments recorded when it starts, so a payment recorded during
 a build is re-published by the drain right after it.
+
+Bulkheads: nothing one bad record holds stops start-up. A recorded payment the
+build cannot count (one that no longer validates, or names an invoice the
+content does not issue to its client) is left out of its client's pages; an
+outbox item that fails is retried with back-off by the drain, in the
+background; a client whose snapshot does not load is left off the list of
+portals. Each such problem is printed once and listed on the agency page.
+Content errors still stop start-up, as they stop ``portal build``.
+
+Only this machine's own names are answered (``LoopbackHost``): a web page that
+rebinds its DNS name to 127.0.0.1 cannot read the agency page through the
+visitor's browser. Ctrl-C or SIGTERM stops everything and exits 0, with no
+traceback from a worker process.
 """
 
 from __future__ import annotations
@@ -35,7 +48,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
+from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -44,7 +59,7 @@ from functions.app import Services, create_app
 from functions.config import StripeSessions
 from functions.mailer import mailer_from_env
 from functions.outbox import DrainReport
-from functions.recorded import by_client
+from functions.recorded import content_payment
 from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store.base import Store
@@ -58,6 +73,7 @@ from site_builder.build import BuildReport
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
 from site_builder.model import STRIPE_CHECKOUT
+from site_builder.model import Payment as ContentPayment
 from site_builder.receivables.load import load_agency
 from site_builder.render import DEFAULT_THEME
 from site_builder.tokens import portal_secret
@@ -66,6 +82,8 @@ from site_builder.views import origin
 HOST = "127.0.0.1"
 BANK_DEBIT_SECONDS = 5.0  # how long a local bank debit takes to settle: long enough to see it
 DRAIN_EVERY = 0.5  # seconds between outbox passes (a webhook wakes the drain at once)
+PROBLEM_CHARS = 300  # of an exception's text, in a printed problem
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 Say = Callable[[str], None]
 
@@ -163,6 +181,87 @@ def resume_outbox(store: Store, now: float) -> int:
     return resumed
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception in one short line, whatever its text (pydantic's runs over several)."""
+    if isinstance(exc, ValidationError):  # the field and the reason, without the links
+        found = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        text = f"{exc.title}: {found}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 1] + "…"
+
+
+def recorded_payments(store: Store) -> tuple[dict[str, list[ContentPayment]], list[str]]:
+    """The store's payments in the build's terms, by client, and the ones that cannot be.
+
+    A record that no longer validates as a payment (an id that is not a plain name,
+    a method or a date the content does not know) is left out with a reason: it
+    stops its own client's figures, not the build.
+    """
+    grouped: dict[str, list[ContentPayment]] = {}
+    problems = []
+    for payment in store.payments():
+        try:
+            counted = content_payment(payment)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            who = f"payment {payment.id!r} of client {payment.client!r}"
+            problems.append(f"{who} not counted: {one_line(exc)}")
+            continue
+        if counted is not None:
+            grouped.setdefault(payment.client, []).append(counted)
+    return grouped, problems
+
+
+def loopback_hosts(port: int) -> frozenset[str]:
+    """The Host header values that name this server: its loopback names with its port."""
+    hosts = {f"{name}:{port}" for name in LOOPBACK_NAMES}
+    if port == 80:  # a browser leaves the default port out
+        hosts.update(LOOPBACK_NAMES)
+    return frozenset(hosts)
+
+
+def host_refusal(values: list[bytes], allowed: frozenset[str]) -> tuple[int, str] | None:
+    """Why a request's Host headers are refused, as (status, text); None if they are fine."""
+    if len(values) != 1:
+        return 400, "Bad request: one Host header is needed.\n"
+    host = values[0].decode("latin-1").strip().lower()
+    if host in allowed:
+        return None
+    where = min(allowed, key=lambda h: (not h.startswith("127."), h))
+    return 421, f"Misdirected request: this local server answers only to http://{where}/.\n"
+
+
+class LoopbackHost:
+    """ASGI middleware: answer only requests that name this server by a loopback address.
+
+    DNS rebinding: a page from any site can point its own host name at 127.0.0.1,
+    and the visitor's browser then lets it read what this server answers, as the
+    same origin. The Host header still carries that foreign name, so anything but
+    ``127.0.0.1:<port>``, ``localhost:<port>`` or ``[::1]:<port>`` gets 421.
+    (Starlette's TrustedHostMiddleware compares host names without their port.)
+    """
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app, self.allowed = app, loopback_hosts(port)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            refused = host_refusal(
+                [value for name, value in scope["headers"] if name == b"host"], self.allowed
+            )
+            if refused is not None:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                status, text = refused
+                await PlainTextResponse(text, status, {"Cache-Control": "no-store"})(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 class _WakeOnPost:
     """ASGI middleware: after a POST to the API (a webhook, a checkout), wake the drain."""
 
@@ -193,6 +292,9 @@ class System:
         self._threads: list[threading.Thread] = []
         self._watcher: Watcher | None = None
         self._last_drain_error = ""
+        self._said: set[str] = set()  # problems printed already: each is printed once
+        self._item_errors: dict[str, str] = {}  # outbox key -> the failure last printed
+        self.problems: list[str] = []  # the last build's, for the agency page
 
     # -- start and stop -------------------------------------------------------------------------
 
@@ -312,7 +414,7 @@ class System:
         """One port: the API under /api, the agency page under its key, the site for the rest."""
         api = _WakeOnPost(create_app(self.services), self.wake)
         headers = site_headers(self.api_url, self.payments.checkout_url)
-        return Starlette(
+        site = Starlette(
             routes=[
                 Mount("/api", app=api),
                 Mount(
@@ -322,6 +424,7 @@ class System:
                 Mount("", app=static_site(self.public, headers)),
             ]
         )
+        return LoopbackHost(site, self.port)
 
     # -- the build, the drain and the watcher ---------------------------------------------------
 
@@ -330,32 +433,46 @@ class System:
 
     def build(self, *, initial: bool = False) -> BuildReport:
         with self.lock:
+            recorded, problems = recorded_payments(self.store)
             report = run_build(
                 self.options.content,
                 self.out,
                 self.options.today,
                 secret=self.secret,
-                recorded=by_client(self.store),
+                recorded=recorded,
                 urls=self.urls,
                 # threads are running once serving: no worker processes forked under them
                 workers=None if initial else 1,
             )
+            problems += [str(aside) for aside in report.set_aside]
             if initial:  # the whole ledger: another command may have loaded its own since
                 ledger = json.loads((self.build_dir / "ledger.json").read_text("utf-8"))
                 self.store.put_invoices(ledger["invoices"])
             else:
                 self.store.put_invoices(report.ledger_changes)
-            self.portals = self._portal_links(report)
+            self.portals = self._portal_links(report, problems)
             if not initial:  # the watcher's rebuild: agency.yaml may be what changed
                 self.agency = load_agency(self.options.content)
                 self.timezone = self.services.timezone = self.agency.timezone
+            self.problems = problems
+        for problem in problems:
+            self._say_once(problem)
         return report
 
-    def _portal_links(self, report: BuildReport) -> list[PortalLink]:
+    def _say_once(self, problem: str) -> None:
+        if problem not in self._said:
+            self._said.add(problem)
+            self.say(f"problem: {problem}")
+
+    def _portal_links(self, report: BuildReport, problems: list[str]) -> list[PortalLink]:
         snapshots = FolderSnapshots(self.build_dir / "clients")
         links = []
         for client_id, page in report.portals.items():
-            bundle = snapshots.load(client_id)
+            try:
+                bundle = snapshots.load(client_id)
+            except Exception as exc:  # its pages were written; the list goes on without it
+                problems.append(f"client {client_id}: snapshot not readable: {one_line(exc)}")
+                continue
             if bundle is None:
                 continue
             client = bundle.client
@@ -375,6 +492,7 @@ class System:
             store=self.store,
             portals=self.portals,
             mail_folder=self.mail_folder,
+            problems=self.problems,
         )
 
     def drain(self) -> DrainReport:
@@ -397,8 +515,12 @@ class System:
                 continue
             for key in report.done:
                 self.say(f"outbox: done {key}")
+                self._item_errors.pop(key, None)
             for key, error in report.retried.items():
-                self.say(f"outbox: {key} failed, will retry: {error}")
+                # once per item and error: an item retried with back-off for days says it once
+                if self._item_errors.get(key) != error:
+                    self._item_errors[key] = error
+                    self.say(f"outbox: {key} failed, will retry: {error}")
 
     def _rebuild(self, changed: set[str]) -> None:
         theme = str(DEFAULT_THEME)
@@ -463,8 +585,31 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_child() -> None:
+    """In a forked worker (the first build's): leave stopping to the parent.
+
+    A terminal's Ctrl-C reaches every process of the group, and the parent stops its
+    pool with SIGTERM. With the parent's handlers a worker would print a
+    KeyboardInterrupt traceback for either; ignoring SIGINT and dying of SIGTERM, it
+    ends silently and the parent reports once.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+_CHILDREN_QUIET = False
+
+
 def serve(options: ServeOptions, say: Say = print) -> None:
-    """Start everything, run until Ctrl-C or SIGTERM, stop everything."""
+    """Start everything, run until Ctrl-C or SIGTERM, stop everything; returns normally.
+
+    Both ways of stopping are a normal end (exit status 0); a second Ctrl-C while
+    stopping cuts the wait short.
+    """
+    global _CHILDREN_QUIET
+    if not _CHILDREN_QUIET:  # once a process: at-fork hooks cannot be taken back
+        os.register_at_fork(after_in_child=_quiet_child)
+        _CHILDREN_QUIET = True
     system = System(options, say)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -474,5 +619,8 @@ def serve(options: ServeOptions, say: Say = print) -> None:
     except KeyboardInterrupt:
         say("Stopping.")
     finally:
-        system.stop()
+        try:
+            system.stop()
+        except KeyboardInterrupt:  # asked twice: the threads are daemons, the exit ends them
+            say("Stopped without waiting.")
         signal.signal(signal.SIGTERM, previous)

@@ -1,9 +1,11 @@
 """What the payment side needs a person for, from the store: the other half of ``portal status``.
 
-- failed emails: outbox mail tried at least once and not sent (with the last error);
+- failed emails: outbox mail tried at least once and not sent (with the last error),
+  a mail that cannot be rendered or sent as much as one the server refused;
 - reviews: payments the webhook refused to count (an amount or currency that
   differs from the checkout session, an unknown session, a refund of an
-  unknown payment);
+  unknown payment), and clients whose reminders the job could not prepare
+  (``client`` names them; the job tries them again on its next run);
 - disputes: "dispute opened" reviews and payments marked disputed;
 - pending re-publishes: a client's pages still to be refreshed;
 - payments since the build: recorded payments the last build has not counted
@@ -54,7 +56,9 @@ def attention(
         return client is None or client_id == client or owner.get(invoice) == client
 
     for item in store.unsent():
-        payload = item.payload
+        # a payload that is not an object (written by hand, or by an older version) is still
+        # listed: it is exactly what a person must look at
+        payload = item.payload if isinstance(item.payload, Mapping) else {}
         if item.kind == "email" and item.attempts > 0:
             invoice = payload.get("invoice")
             if mine(invoice=invoice):
@@ -80,7 +84,7 @@ def attention(
     payments = store.payments()
     disputed_seen: set[str] = set()
     for review in store.reviews():
-        if not mine(invoice=review.get("invoice")):
+        if not mine(review.get("client"), review.get("invoice")):
             continue
         if review.get("problem") == DISPUTE:
             disputed_seen.add(str(review.get("payment")))
