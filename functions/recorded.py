@@ -38,11 +38,25 @@ def as_content(payments: Iterable[Payment]) -> list[ContentPayment]:
     return [c for p in payments if (c := content_payment(p)) is not None]
 
 
-def by_client(store: Store) -> dict[str, list[ContentPayment]]:
-    """Every recorded payment, grouped by client: what ``portal build`` adds to the content."""
+def by_client(store: Store, problems: list[str] | None = None) -> dict[str, list[ContentPayment]]:
+    """Every recorded payment, grouped by client: what ``portal build`` adds to the content.
+
+    A record that no longer validates as a payment (an id that is not a plain name, a
+    method or a date the content does not know) is left out, with a reason in
+    ``problems``: it stops its own figures, never the build.
+    """
     grouped: dict[str, list[ContentPayment]] = {}
     for payment in store.payments():
-        if (counted := content_payment(payment)) is not None:
+        try:
+            counted = content_payment(payment)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            if problems is not None:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                problems.append(
+                    f"payment {payment.id!r} of client {payment.client!r} not counted: {first}"
+                )
+            continue
+        if counted is not None:
             grouped.setdefault(payment.client, []).append(counted)
     return grouped
 

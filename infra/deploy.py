@@ -162,12 +162,14 @@ def deploy(
         options.today,
         secret=secret,
         force=options.force_build,
-        recorded=recorded_payments(aws, options.stack),
+        recorded=recorded_payments(aws, options.stack, say),
     )
     say(
         f"Built {built.invoices} invoices: {built.clients_rendered} clients rendered, "
         f"{built.clients_skipped} unchanged"
     )
+    for aside in built.set_aside:
+        say(f"warning: {aside}")
     package = lambda_package.build(cache=options.cache, say=say)
     say(f"Lambda package: {package.size / 2**20:.1f} MB zipped")
     code_bucket = artifacts_bucket(aws)
@@ -228,7 +230,7 @@ def deploy(
     return report
 
 
-def recorded_payments(aws: Aws, stack: str) -> dict[str, list[Any]]:
+def recorded_payments(aws: Aws, stack: str, say: Say) -> dict[str, list[Any]]:
     """The payments the deployed functions recorded, by client: the build shows them too, so
     a deploy never puts back a page that a payment's re-publish had brought up to date."""
     cfn = aws.client("cloudformation")
@@ -237,7 +239,11 @@ def recorded_payments(aws: Aws, stack: str) -> dict[str, list[Any]]:
     table = physical_ids(cfn, stack).get("Table")
     if table is None:
         return {}
-    return by_client(DynamoStore(table, aws.client("dynamodb")))
+    problems: list[str] = []
+    recorded = by_client(DynamoStore(table, aws.client("dynamodb")), problems)
+    for problem in problems:
+        say(f"warning: {problem}")
+    return recorded
 
 
 def physical_ids(cfn: Any, name: str) -> dict[str, str]:

@@ -129,7 +129,8 @@ def build(
     _show_warnings()
     show_bar = sys.stderr.isatty() and not os.environ.get("CI")
     store = SqliteStore(store_path)
-    recorded = by_client(store)
+    problems: list[str] = []
+    recorded = by_client(store, problems)
     try:
         if show_bar:
             with Progress(
@@ -159,6 +160,8 @@ def build(
         raise typer.Exit(2) from None
     store.put_invoices(report.ledger_changes)
     report_page = write_report(out, content, store)
+    for problem in [*problems, *map(str, report.set_aside)]:  # the store's, not the content's
+        err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
     kind = "full" if report.full else "incremental"
     # soft_wrap: the terminal wraps a long line; rich would break it mid-sentence
     out_console.print(

@@ -149,6 +149,10 @@ def _attention(attention: Attention) -> list[Any]:
             f"{item['invoice'] or '—'}, {item['attempts']} attempts): {item['last_error']}"
         )
     for item in attention.reviews:
+        if str(item.get("event", "")).startswith("reminders:"):  # the reminder job's bulkhead
+            problem = str(item.get("problem"))
+            lines.append(problem[:1].upper() + problem[1:])
+            continue
         lines.append(
             f"Payment to review: {item.get('problem')}: invoice {item.get('invoice') or '—'}, "
             f"event {item['event']}"

@@ -50,9 +50,21 @@ def parse(name: str, data: bytes) -> Letter:
         to=_addresses(message, "To"),
         cc=_addresses(message, "Cc"),
         date=date,
-        html=html.get_content() if isinstance(html, EmailMessage) else None,
-        text=text.get_content() if isinstance(text, EmailMessage) else None,
+        html=_content(html),
+        text=_content(text),
     )
+
+
+def _content(part: object) -> str | None:
+    """A part's text; a charset Python does not know is read as UTF-8 with replacements, so
+    one odd letter in the folder never takes the mailbox down."""
+    if not isinstance(part, EmailMessage):
+        return None
+    try:
+        return part.get_content()
+    except LookupError:
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
 
 
 def letter(folder: Path, name: str) -> Letter | None:

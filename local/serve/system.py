@@ -59,7 +59,7 @@ from functions.app import Services, create_app
 from functions.config import StripeSessions
 from functions.mailer import mailer_from_env
 from functions.outbox import DrainReport
-from functions.recorded import content_payment
+from functions.recorded import by_client
 from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store.base import Store
@@ -73,7 +73,6 @@ from site_builder.build import BuildReport
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
 from site_builder.model import STRIPE_CHECKOUT
-from site_builder.model import Payment as ContentPayment
 from site_builder.receivables.load import load_agency
 from site_builder.render import DEFAULT_THEME
 from site_builder.tokens import portal_secret
@@ -190,27 +189,6 @@ def one_line(exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 1] + "…"
-
-
-def recorded_payments(store: Store) -> tuple[dict[str, list[ContentPayment]], list[str]]:
-    """The store's payments in the build's terms, by client, and the ones that cannot be.
-
-    A record that no longer validates as a payment (an id that is not a plain name,
-    a method or a date the content does not know) is left out with a reason: it
-    stops its own client's figures, not the build.
-    """
-    grouped: dict[str, list[ContentPayment]] = {}
-    problems = []
-    for payment in store.payments():
-        try:
-            counted = content_payment(payment)
-        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
-            who = f"payment {payment.id!r} of client {payment.client!r}"
-            problems.append(f"{who} not counted: {one_line(exc)}")
-            continue
-        if counted is not None:
-            grouped.setdefault(payment.client, []).append(counted)
-    return grouped, problems
 
 
 def loopback_hosts(port: int) -> frozenset[str]:
@@ -433,7 +411,8 @@ class System:
 
     def build(self, *, initial: bool = False) -> BuildReport:
         with self.lock:
-            recorded, problems = recorded_payments(self.store)
+            problems: list[str] = []
+            recorded = by_client(self.store, problems)
             report = run_build(
                 self.options.content,
                 self.out,

@@ -127,3 +127,26 @@ def test_a_partly_covered_invoice_says_what_is_on_its_way(content: Path, tmp_pat
     page = (portal(out) / "invoices" / "INV-2026-0130.html").read_text()
     assert "Your payment of $500.00 is on its way" in page
     assert "Partly paid" in page and 'name="invoice"' in page  # the rest is still payable
+
+
+def test_a_stored_payment_that_is_no_payment_is_named_and_the_build_goes_on(
+    content: Path, tmp_path: Path
+) -> None:
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    poisoned = replace(CARD, id="pi_x/../../../../tmp/x", invoice="INV-2026-0131", client="xinghe")
+    store.apply(Change("evt_1", payments=[CARD]))
+    store.apply(Change("evt_2", payments=[poisoned]))
+    problems: list[str] = []
+    assert [p.id for p in by_client(store, problems)["harbor-light"]] == ["pi_recorded"]
+    assert len(problems) == 1 and "pi_x/../../../../tmp/x" in problems[0]
+
+    result = CliRunner().invoke(
+        app,
+        ["build", "--content", str(content), "--out", str(tmp_path / "out"),
+         "--store", str(tmp_path / "store.sqlite3"), "--today", SAMPLE_TODAY.isoformat()],
+        env={"PORTAL_SECRET": SECRET, "CI": "1"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "pi_x/../../../../tmp/x" in result.stderr and "not counted" in result.stderr
+    assert ledger(tmp_path / "out")["INV-2026-0130"]["status"] == "paid"
+    assert not Path("/tmp/x").exists()

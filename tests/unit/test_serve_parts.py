@@ -163,3 +163,12 @@ def test_the_agency_page_key_follows_the_secret() -> None:
     key = page_key("secret-one-0123456789")
     assert key == page_key("secret-one-0123456789") != page_key("secret-two-0123456789")
     assert len(key) == 32 and key.isalnum()
+
+
+def test_a_letter_in_an_unknown_charset_is_read_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "odd.eml").write_bytes(
+        b"From: a@example.com\r\nTo: b@example.com\r\nSubject: odd\r\n"
+        b"Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nHello there\r\n"
+    )
+    (found,) = mailbox.letters(tmp_path)
+    assert found.subject == "odd" and found.text is not None and "Hello there" in found.text
