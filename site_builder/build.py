@@ -7,8 +7,10 @@ parses them (in worker processes), ``generators`` takes each client through
 
 Incremental: ``build/manifest.json`` records every input file (stat and hash)
 and the client it belongs to, and every output file. A client is re-rendered
-when one of its files, the agency settings, the theme, the build's day or the
-code changed; the others are left as they are.
+when one of its files, the agency settings, the theme or the code changed, or when
+the build's day is outside the days its pages hold for (``ClientRecord.current_on``: a
+discount ended, a fee fell due, a retainer's period began); the others are left as they are,
+byte for byte, whatever the day.
 
 Payments recorded by the functions (``recorded``) are the store's, not the
 content's: one the content cannot place (its invoice deleted, moved to another
@@ -104,10 +106,9 @@ def _read_chunk(root: Path, sources: list[cnt.Source]) -> list[tuple[Any, ...]]:
     return [(r.data, r.body, r.error, r.sha) for r in (cnt.read(root, s) for s in sources)]
 
 
-def _settings_key(
-    root: Path, theme: Theme, today: date, secret: str, urls: Mapping[str, str]
-) -> str:
-    h = hashlib.sha256(f"{manifest.VERSION}|{today}|{secret_fingerprint(secret)}".encode())
+def _settings_key(root: Path, theme: Theme, secret: str, urls: Mapping[str, str]) -> str:
+    # the day is not in it: a page holds for a period, and each client records its own
+    h = hashlib.sha256(f"{manifest.VERSION}|{secret_fingerprint(secret)}".encode())
     h.update(repr(sorted(urls.items())).encode())
     for path in [root / "agency.yaml", *theme.files(), *sorted(CODE_DIR.rglob("*.py"))]:
         h.update(str(path).encode())
@@ -236,7 +237,7 @@ def build(
     today = today or agency_today(agency)
 
     build_dir = out / "build"
-    settings = _settings_key(content, theme, today, secret, urls)
+    settings = _settings_key(content, theme, secret, urls)
     previous = manifest.load(build_dir) if not (check_only or force) else None
     if previous is not None and previous.settings != settings:
         previous = None
@@ -268,7 +269,7 @@ def build(
     moved = {
         cid
         for cid, c in ({} if previous is None else previous.clients).items()
-        if c.recorded != recorded_keys.get(cid, "")
+        if c.recorded != recorded_keys.get(cid, "") or not c.current_on(today.isoformat())
     } | (set(recorded_keys) - set({} if previous is None else previous.clients))
     lap = report.lap("scan", started)
     invoice_files = {s.key for s in sources if s.kind == "invoice"}
@@ -365,6 +366,8 @@ def build(
                 len(r.ledger),
                 manifest.ledger_line(r.ledger),
                 recorded_keys.get(r.client_id, ""),
+                today.isoformat(),
+                r.changes_on.isoformat() if r.changes_on else None,
             )
             report.ledger_changes.update(r.ledger)
             retired_tokens.discard(r.token)

@@ -17,6 +17,7 @@ from typing import Any
 from site_builder import content as cnt
 from site_builder.billing import BillingError, expand_retainer
 from site_builder.billing.reminders import resolve_reminders
+from site_builder.billing.retainers import next_period
 from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, with_payments
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry
@@ -37,6 +38,7 @@ class ClientResult:
     ledger: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)  # path under c/<token>/ -> hash
     retainers: list[str] = field(default_factory=list)
+    changes_on: date | None = None  # the first day its pages may differ from today's
 
 
 @dataclass
@@ -79,6 +81,7 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
             continue
         if invoice.retainer is not None:
             result.retainers.append(invoice.number)
+            result.changes_on = _earliest(result.changes_on, next_period(invoice, job.today))
         for one in expand_retainer(invoice, job.today):
             if one.number in invoices:
                 validator.error(
@@ -117,6 +120,8 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     result.errors = validator.errors
     if result.errors:
         return result
+    for account in figures:
+        result.changes_on = _earliest(result.changes_on, account.timeline.next_change)
     result.token = client_token(job.secret, client_id, client.token_version)
     cadence = resolve_reminders(job.agency.reminders, client.reminders)
     result.ledger = {a.invoice.number: ledger_entry(client_id, a, cadence) for a in figures}
@@ -131,6 +136,10 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     snapshot = bundle.model_dump_json(exclude_unset=True).encode()
     job.staging.write_private(f"clients/{client_id}.json", snapshot)
     return result
+
+
+def _earliest(*days: date | None) -> date | None:
+    return min((d for d in days if d is not None), default=None)
 
 
 def render_portal(

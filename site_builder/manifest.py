@@ -19,7 +19,7 @@ import orjson
 
 from site_builder.writer import write_atomic
 
-VERSION = 3
+VERSION = 4
 
 # path -> [mtime_ns, size, content hash, owning client id or None]
 FileRecord = list[Any]
@@ -32,6 +32,14 @@ class ClientRecord:
     invoices: int = 0
     ledger: bytes = b""  # this client's line of ledger.json
     recorded: str = ""  # hash of the payments the store recorded for this client, if any
+    # The pages hold from ``since`` (the day they were made for) until the day before
+    # ``changes_on`` (a discount ends, a fee falls due, a retainer's period begins): a build
+    # on a day outside that makes them again. None: nothing foreseen changes them.
+    since: str = ""
+    changes_on: str | None = None
+
+    def current_on(self, day: str) -> bool:
+        return self.since <= day and (self.changes_on is None or day < self.changes_on)
 
 
 @dataclass
@@ -63,7 +71,13 @@ def load(build_dir: Path) -> Manifest | None:
         files=data["files"],
         clients={
             cid: ClientRecord(
-                c["token"], c["outputs"], c["invoices"], lines.get(cid, b""), c["recorded"]
+                c["token"],
+                c["outputs"],
+                c["invoices"],
+                lines.get(cid, b""),
+                c["recorded"],
+                c["since"],
+                c["changes_on"],
             )
             for cid, c in data["clients"].items()
         },
@@ -98,6 +112,8 @@ def save(build_dir: Path, manifest: Manifest, generated: str) -> None:
                         "invoices": c.invoices,
                         "outputs": c.outputs,
                         "recorded": c.recorded,
+                        "since": c.since,
+                        "changes_on": c.changes_on,
                     }
                     for cid, c in sorted(manifest.clients.items())
                 },

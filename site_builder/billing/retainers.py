@@ -36,6 +36,21 @@ def period_suffix(every: str, start: date) -> str:
     return f"{start.year}"
 
 
+def next_period(invoice: Invoice, today: date) -> date | None:
+    """The day the retainer's next invoice begins (after ``today``), if it has one to come."""
+    retainer = invoice.retainer
+    if retainer is None:
+        return None
+    for k, start in enumerate(_period_starts(retainer)):
+        if retainer.until is not None and start > retainer.until:
+            return None
+        if retainer.count is not None and k >= retainer.count:
+            return None
+        if start > today:
+            return start
+    return None  # not reached: the periods go on
+
+
 def expand_retainer(invoice: Invoice, today: date) -> list[Invoice]:
     """One invoice per period that has begun by ``today`` (and within until/count)."""
     retainer = invoice.retainer

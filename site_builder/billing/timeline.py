@@ -26,9 +26,8 @@ from site_builder.billing.terms import ResolvedTerms, due_date
 from site_builder.billing.totals import invoice_totals
 from site_builder.model import Invoice
 
-# How far ahead a schedule looks: long enough for every late-fee step and a few months of
-# monthly interest, which would otherwise go on for ever.
-HORIZON = timedelta(days=92)
+# How far past the last step a schedule looks for changes: monthly interest would go on for ever
+HORIZON = timedelta(days=400)
 MAX_PERIODS = 6  # rows a page shows; the late-payment terms say what comes after
 SETTLED = frozenset({"paid", "void", "draft", "disputed"})
 
@@ -36,7 +35,7 @@ SETTLED = frozenset({"paid", "void", "draft", "disputed"})
 @dataclass(frozen=True)
 class Period:
     start: date
-    end: date | None  # its last day; None: it lasts (the last, with no interest to come)
+    end: date | None  # its last day; None: no change foreseen (the last period)
     amount_due: int  # minor units due on every day of the period
     status: str
 
@@ -73,30 +72,29 @@ def shown(st: Statement) -> tuple[object, ...]:
     )
 
 
-def _periods(
-    days: Sequence[date], values: Sequence[tuple[int, str]], until: date | None
-) -> tuple[Period, ...]:
-    """Consecutive days of equal figures merged; the last period ends on ``until`` if given."""
+def _periods(days: Sequence[date], values: Sequence[tuple[int, str]]) -> tuple[Period, ...]:
+    """Consecutive days of equal figures merged, at most ``MAX_PERIODS`` of them."""
     periods: list[Period] = []
-    for i, (day, (amount, status)) in enumerate(zip(days, values, strict=True)):
+    for day, (amount, status) in zip(days, values, strict=True):
         if periods and (periods[-1].amount_due, periods[-1].status) == (amount, status):
             continue
         if periods:
             last = periods[-1]
             periods[-1] = Period(last.start, day - timedelta(days=1), last.amount_due, last.status)
+        if len(periods) == MAX_PERIODS:
+            break  # the last one shown ends where the next would begin
         periods.append(Period(day, None, amount, status))
-        if len(periods) > MAX_PERIODS or i == len(days) - 1:
-            break
-    if len(periods) <= MAX_PERIODS and until is not None:
-        last = periods[-1]
-        periods[-1] = Period(last.start, until, last.amount_due, last.status)
-    return tuple(periods[:MAX_PERIODS])
+    return tuple(periods)
 
 
 def timeline(
     invoice: Invoice, terms: ResolvedTerms, payments: Iterable[PaymentRecord], today: date
 ) -> Timeline:
-    """The invoice's periods from ``today`` on, for the payments recorded so far."""
+    """The invoice's periods from ``today`` on, for the payments recorded so far.
+
+    What a page shows of them depends on the day only through the period it falls in: the
+    periods are cut by number, never by a date counted from today.
+    """
     counted = tuple(p for p in payments if p.date <= today)
     first = statement(invoice, terms, counted, today)
     if first.status in SETTLED:
@@ -106,26 +104,29 @@ def timeline(
             next_change=None,
         )
     policy = terms.late_fee
-    latest = max(s.days_overdue for s in policy.steps) if policy and policy.steps else 0
+    latest = max((s.days_overdue for s in policy.steps), default=0) if policy else 0
     if policy is not None:
         latest = max(latest, policy.grace_days + 1)
     until = max(today, *(e.due for e in first.entries)) + timedelta(days=latest) + HORIZON
-    # monthly interest goes on past any horizon: the last period is known only up to it
-    known_until = until if policy is not None and policy.monthly_interest is not None else None
-    days = [today, *change_days(invoice, terms, today, until)]
-    statements = [first, *(statement(invoice, terms, counted, d) for d in days[1:])]
-    changed = [d for d, prev, st in zip(days[1:], statements, statements[1:], strict=False)
-               if shown(st) != shown(prev)]  # fmt: skip
+    days, statements, changes = [today], [first], 0
+    for day in change_days(invoice, terms, today, until):
+        st = statement(invoice, terms, counted, day)
+        if shown(st) != shown(statements[-1]):
+            days.append(day)
+            statements.append(st)
+            changes += 1
+            if changes > MAX_PERIODS:  # enough to show, and to know where the last one ends
+                break
     entries = {
-        e.n: _periods(
-            days, [(s.entries[i].amount_due, s.entries[i].status) for s in statements], known_until
-        )
+        e.n: _periods(days, [(s.entries[i].amount_due, s.entries[i].status) for s in statements])
         for i, e in enumerate(first.entries)
     }
+    # monthly interest goes on past the horizon: look again once it is reached
+    interest = policy is not None and policy.monthly_interest is not None
     return Timeline(
-        invoice=_periods(days, [(s.amount_due, s.status) for s in statements], known_until),
+        invoice=_periods(days, [(s.amount_due, s.status) for s in statements]),
         entries=entries,
-        next_change=changed[0] if changed else None,
+        next_change=days[1] if len(days) > 1 else (until if interest else None),
     )
 
 

@@ -1,0 +1,59 @@
+"""A page changes only at a boundary: built on two days with none between, it is byte-identical.
+
+And the incremental build on a later day re-renders exactly the clients whose pages crossed a
+boundary, giving the same site as a full build on that day.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from site_builder.build import build
+from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
+
+LATER = SAMPLE_TODAY + timedelta(days=6)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def clients(out: Path) -> dict[str, dict]:
+    return json.loads((out / "build" / "manifest.json").read_text())["clients"]
+
+
+def test_pages_differ_only_for_clients_that_crossed_a_boundary(tmp_path: Path) -> None:
+    first, later = tmp_path / "first", tmp_path / "later"
+    build(SAMPLE, first, SAMPLE_TODAY, secret=SECRET)
+    build(SAMPLE, later, LATER, secret=SECRET)
+    crossed = {
+        cid
+        for cid, c in clients(first).items()
+        if c["changes_on"] is not None and date.fromisoformat(c["changes_on"]) <= LATER
+    }
+    assert crossed and crossed != set(clients(first))  # the sample has both kinds
+    for cid, c in clients(first).items():
+        portal = Path("public") / "c" / c["token"]
+        same = tree(first / portal) == tree(later / portal)
+        assert same == (cid not in crossed), cid
+
+
+def test_a_later_incremental_build_equals_a_full_build_that_day(tmp_path: Path) -> None:
+    step, full = tmp_path / "step", tmp_path / "full"
+    build(SAMPLE, step, SAMPLE_TODAY, secret=SECRET)
+    day, rendered = SAMPLE_TODAY, []
+    while day < LATER:
+        day += timedelta(days=1)
+        report = build(SAMPLE, step, day, secret=SECRET)
+        assert not report.full
+        rendered.append(report.clients_rendered)
+    build(SAMPLE, full, LATER, secret=SECRET)
+    assert tree(step / "public") == tree(full / "public")
+    ledger = lambda out: json.loads((out / "build" / "ledger.json").read_text())["invoices"]  # noqa: E731
+    assert ledger(step) == ledger(full)
+    assert sum(rendered) < 8 * len(rendered)  # not every client every day
+    assert build(SAMPLE, step, LATER, secret=SECRET).clients_rendered == 0
