@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -189,6 +189,14 @@ def one_line(exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 1] + "…"
+
+
+def until_midnight(now: datetime) -> float:
+    """Seconds from ``now`` (aware, in the agency's zone) to the next midnight there, plus one,
+    so the day has turned when it wakes (a DST day is 23 or 25 hours long)."""
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+    # in UTC: between two times of one zone Python subtracts wall clocks, blind to DST
+    return (tomorrow.astimezone(UTC) - now.astimezone(UTC)).total_seconds() + 1
 
 
 def loopback_hosts(port: int) -> frozenset[str]:
@@ -346,6 +354,8 @@ class System:
                     f"the local Stripe cannot listen on {self.port + 1}: {exc}"
                 ) from None
         self._thread(self._drain_loop, "portal-drain")
+        if self.options.today is None:  # a pinned day never turns
+            self._thread(self._midnight_loop, "portal-midnight")
         # the theme the build and the re-publish use: the default one (DESIGN: themes/default)
         self._watcher = Watcher([self.options.content, DEFAULT_THEME], self._rebuild)
         try:
@@ -409,14 +419,14 @@ class System:
     def today(self) -> date:
         return self.options.today or datetime.now(ZoneInfo(self.timezone)).date()
 
-    def build(self, *, initial: bool = False) -> BuildReport:
+    def build(self, *, initial: bool = False, day: date | None = None) -> BuildReport:
         with self.lock:
             problems: list[str] = []
             recorded = by_client(self.store, problems)
             report = run_build(
                 self.options.content,
                 self.out,
-                self.options.today,
+                day or self.options.today,
                 secret=self.secret,
                 recorded=recorded,
                 urls=self.urls,
@@ -500,6 +510,20 @@ class System:
                 if self._item_errors.get(key) != error:
                     self._item_errors[key] = error
                     self.say(f"outbox: {key} failed, will retry: {error}")
+
+    def _midnight_loop(self) -> None:
+        while not self.stopping.wait(until_midnight(datetime.now(ZoneInfo(self.timezone)))):
+            self.new_day(self.today())
+
+    def new_day(self, day: date) -> BuildReport | None:
+        """What the scheduled job does on AWS: the clients whose pages crossed a boundary."""
+        try:
+            report = self.build(day=day)
+        except Exception as exc:  # keep serving what was built; the next edit or day tries again
+            self.say(f"new day {day}: rebuild failed: {type(exc).__name__}: {exc}")
+            return None
+        self.say(f"New day {day}: clients re-published: {report.clients_rendered}.")
+        return report
 
     def _rebuild(self, changed: set[str]) -> None:
         theme = str(DEFAULT_THEME)

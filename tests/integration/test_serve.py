@@ -6,11 +6,13 @@ httpx and the local Stripe's own helpers, so each part can be looked at closely.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +172,23 @@ def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_site(
     assert "Edited —" in httpx.get(url).text
     invoice.write_text(original)
     wait_until(lambda: "Edited —" not in httpx.get(url).text)
+
+
+def test_a_new_day_republishes_the_clients_past_a_boundary(
+    running: tuple[System, list[str]],
+) -> None:
+    system, lines = running
+    manifest = json.loads((system.build_dir / "manifest.json").read_text())["clients"]
+    tomorrow = SAMPLE_TODAY + timedelta(days=1)
+    crossed = {c for c, r in manifest.items() if r["changes_on"] == tomorrow.isoformat()}
+    assert crossed  # the sample has a fee or a discount ending that night
+    try:
+        report = system.new_day(tomorrow)
+        assert report is not None and report.clients_rendered == len(crossed)
+        assert f"New day {tomorrow}: clients re-published: {len(crossed)}." in lines
+        assert system.new_day(tomorrow).clients_rendered == 0  # type: ignore[union-attr]
+    finally:
+        system.build(day=SAMPLE_TODAY)  # the other tests' day
 
 
 def test_a_restart_keeps_the_local_stripe_s_account(tmp_path: Path) -> None:

@@ -89,3 +89,16 @@ def test_attention_lines_say_what_portal_status_says() -> None:
         "To review: reminders not prepared (event reminders:acme:1)",
         "Re-publish of client zeta failing (3 attempts): LookupError: x",
     ]
+
+
+def test_serve_wakes_just_after_midnight_in_the_agencys_zone() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from local.serve.system import until_midnight
+
+    la = ZoneInfo("America/Los_Angeles")
+    assert until_midnight(datetime(2026, 11, 23, 23, 59, 0, tzinfo=la)) == 61
+    # the day the clocks go back is 25 hours long, the day they go forward 23
+    assert until_midnight(datetime(2026, 11, 1, 0, 0, 0, tzinfo=la)) == 25 * 3600 + 1
+    assert until_midnight(datetime(2026, 3, 8, 0, 0, 0, tzinfo=la)) == 23 * 3600 + 1
