@@ -1,7 +1,8 @@
 """The Lambda entry point: the FastAPI app behind Mangum, and the scheduled jobs.
 
 API Gateway HTTP API events go to the app. EventBridge schedules invoke the
-same function with ``{"job": "drain"}`` (the outbox) or ``{"job": "remind"}``.
+same function with ``{"job": "drain"}`` (the outbox, and the clients whose pages cross a
+boundary today) or ``{"job": "remind"}``.
 Only what every request needs is imported here; the Stripe SDK loads on the
 first webhook or checkout, boto3 only when the store is DynamoDB, the mailer
 and the templates only when a job runs.
@@ -30,10 +31,19 @@ def handler(event: dict[str, Any], context: Any) -> Any:
 
 def run_job(job: str) -> dict[str, Any]:
     if job == "drain":
+        from functions.pages import queue_page_changes
         from functions.work import drain_outbox
 
+        # every five minutes: the first run after midnight (in the agency's zone) finds the
+        # clients whose pages cross a boundary today, and this drain re-publishes them
+        queued = queue_page_changes(services.store, services.day())
         report = drain_outbox(services, limit=200)
-        return {"job": job, "done": len(report.done), "retried": len(report.retried)}
+        return {
+            "job": job,
+            "done": len(report.done),
+            "retried": len(report.retried),
+            "pages_due": len(queued),
+        }
     if job == "remind":
         from functions.reminders.job import remind_job
 

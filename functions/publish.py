@@ -18,7 +18,7 @@ from functions.store.base import Store
 from site_builder.billing.reminders import resolve_reminders
 from site_builder.bundle import accounts
 from site_builder.generators import render_portal
-from site_builder.ledger import ledger_entry
+from site_builder.ledger import ledger_entry, pages_change
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 
@@ -65,5 +65,9 @@ def republish(
     # schedule: the store then takes a paid entry out of the reminder index, and puts
     # one that a refund reopened back in)
     cadence = resolve_reminders(bundle.agency.reminders, bundle.client.reminders)
-    store.put_invoices({a.invoice.number: ledger_entry(client_id, a, cadence) for a in figures})
+    # the snapshot's retainers are expanded already: a new period waits for the next build
+    change = pages_change(figures)
+    store.put_invoices(
+        {a.invoice.number: ledger_entry(client_id, a, cadence, change) for a in figures}
+    )
     return report

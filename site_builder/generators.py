@@ -20,7 +20,7 @@ from site_builder.billing.reminders import resolve_reminders
 from site_builder.billing.retainers import next_period
 from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, with_payments
 from site_builder.errors import ContentError
-from site_builder.ledger import ledger_entry
+from site_builder.ledger import ledger_entry, pages_change
 from site_builder.model import Agency, Client, Payment
 from site_builder.render import Theme
 from site_builder.tokens import client_token
@@ -72,6 +72,7 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     client = job.clients[client_id]
     raws = job.files.get(client_id, [])
     invoices, sources, broken = {}, {}, set()
+    retainer_days: list[date | None] = []
     for raw in raws:
         if raw.source.kind != "invoice":
             continue
@@ -81,7 +82,7 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
             continue
         if invoice.retainer is not None:
             result.retainers.append(invoice.number)
-            result.changes_on = _earliest(result.changes_on, next_period(invoice, job.today))
+            retainer_days.append(next_period(invoice, job.today))
         for one in expand_retainer(invoice, job.today):
             if one.number in invoices:
                 validator.error(
@@ -120,11 +121,12 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     result.errors = validator.errors
     if result.errors:
         return result
-    for account in figures:
-        result.changes_on = _earliest(result.changes_on, account.timeline.next_change)
+    result.changes_on = pages_change(figures, *retainer_days)
     result.token = client_token(job.secret, client_id, client.token_version)
     cadence = resolve_reminders(job.agency.reminders, client.reminders)
-    result.ledger = {a.invoice.number: ledger_entry(client_id, a, cadence) for a in figures}
+    result.ledger = {
+        a.invoice.number: ledger_entry(client_id, a, cadence, result.changes_on) for a in figures
+    }
     if job.staging is None:
         return result
     prefix = len(f"c/{result.token}/")
@@ -136,10 +138,6 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     snapshot = bundle.model_dump_json(exclude_unset=True).encode()
     job.staging.write_private(f"clients/{client_id}.json", snapshot)
     return result
-
-
-def _earliest(*days: date | None) -> date | None:
-    return min((d for d in days if d is not None), default=None)
 
 
 def render_portal(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -10,12 +11,17 @@ from site_builder.bundle import Account
 
 
 def ledger_entry(
-    client_id: str, account: Account, reminders: Cadence | None = None
+    client_id: str,
+    account: Account,
+    reminders: Cadence | None = None,
+    pages_change: date | None = None,
 ) -> dict[str, Any]:
     """What the functions need to know about one invoice, as of the build's day.
 
     ``reminders``: the client's resolved reminder schedule, from which the store works out
-    each entry's next reminder day (``Cadence.to_json``).
+    each entry's next reminder day (``Cadence.to_json``). ``pages_change``: the first day the
+    client's pages differ from the build's (``pages_change``), when the daily job re-publishes
+    them.
     """
     inv, st = account.invoice, account.statement
     payments = sorted(account.payments, key=lambda p: (p.date, p.id))
@@ -51,7 +57,15 @@ def ledger_entry(
     }
     if reminders is not None:
         entry["reminders"] = reminders.to_json()
+    entry["pages_change"] = pages_change.isoformat() if pages_change else None
     return entry
+
+
+def pages_change(accounts: Iterable[Account], *more: date | None) -> date | None:
+    """The first day any of a client's pages differs from today's: the earliest change of its
+    open invoices' figures, or of ``more`` (a retainer's next period)."""
+    days = [a.timeline.next_change for a in accounts]  # None for a settled invoice
+    return min((d for d in [*days, *more] if d is not None), default=None)
 
 
 def settled_on(account: Account) -> date | None:

@@ -21,11 +21,15 @@ pk                    sk                          what
                                                   ``gsi1pk`` = ``REMIND#DUE`` and ``gsi1sk`` =
                                                   ``<next_date>#<number>#<n>``
 ``INV#<number>``      ``REMINDER#<n>#<step>``     a reminder sent (exactly once)
+``CLIENT#<id>``       ``PAGES``                   the day the client's pages next change: while
+                                                  one is ahead, ``gsi1pk`` = ``PAGES#CHANGE``
+                                                  and ``gsi1sk`` = ``<day>#<id>``
 ====================  ==========================  ==============================================
 
-The GSI ``due`` (``gsi1pk``, ``gsi1sk``) finds the outbox's due items and the reminder tracks
-due by a day. No request path scans the table. Money and counts are numbers (N), payloads JSON
-strings. Both copies of a session or a payment are always written in the same transaction.
+The GSI ``due`` (``gsi1pk``, ``gsi1sk``) finds the outbox's due items, the reminder tracks
+due by a day and the clients whose pages change by a day. No request path scans the table.
+Money and counts are numbers (N), payloads JSON strings. Both copies of a session or a payment
+are always written in the same transaction.
 
 ``apply`` is optimistic: it reads the event, the payments, the outbox keys and the sessions
 a change names (one consistent BatchGetItem), then writes everything in ONE
@@ -59,11 +63,12 @@ from functions.store.base import (
     TrackMove,
     merge,
 )
-from functions.store.tracks import next_reminder, plan_tracks
+from functions.store.tracks import next_reminder, page_changes, plan_tracks
 
 DUE_INDEX = "due"
 OUTBOX_PENDING = "OUTBOX#PENDING"
 REMINDERS_DUE = "REMIND#DUE"
+PAGES_CHANGE = "PAGES#CHANGE"
 ALL_PAYMENTS = "PAYMENTS"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 APPLY_ATTEMPTS = 12
@@ -164,6 +169,23 @@ class DynamoStore:
             else:
                 raise RuntimeError("DynamoDB kept some invoices unprocessed")
         self._put_tracks(invoices)
+        pages = []
+        for client, day in page_changes(invoices).items():
+            item = {**_key(f"CLIENT#{client}", "PAGES"), "client": {"S": client}}
+            if day is not None:  # in the index only while a change is ahead
+                item |= {"gsi1pk": {"S": PAGES_CHANGE}, "gsi1sk": {"S": f"{day}#{client}"}}
+            pages.append({"PutRequest": {"Item": item}})
+        self._batch_write(pages)
+
+    def pages_changing(self, day: str) -> list[str]:
+        # '$' sorts right after '#': every "<day>#<client>" with day <= the one asked
+        items = self._query(
+            IndexName=DUE_INDEX,
+            KeyConditionExpression="gsi1pk = :change AND gsi1sk < :bound",
+            ExpressionAttributeValues={":change": {"S": PAGES_CHANGE}, ":bound": {"S": f"{day}$"}},
+            ProjectionExpression="gsi1sk",
+        )
+        return sorted(i["gsi1sk"]["S"].split("#", 1)[1] for i in items)
 
     def _put_tracks(self, invoices: Mapping[str, Mapping[str, Any]]) -> None:
         """Index each entry's next reminder day, keeping how far the job has got.

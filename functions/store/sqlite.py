@@ -24,7 +24,7 @@ from functions.store.base import (
     TrackMove,
     merge,
 )
-from functions.store.tracks import next_reminder, plan_tracks
+from functions.store.tracks import next_reminder, page_changes, plan_tracks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (number TEXT PRIMARY KEY, entry TEXT NOT NULL);
@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS reminder_tracks (
 );
 CREATE INDEX IF NOT EXISTS reminder_tracks_due
     ON reminder_tracks (next_date) WHERE next_date IS NOT NULL;
+CREATE TABLE IF NOT EXISTS page_changes (client TEXT PRIMARY KEY, day TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS page_changes_by_day ON page_changes (day);
 CREATE TABLE IF NOT EXISTS reminders (
     invoice TEXT NOT NULL, instalment INTEGER NOT NULL, step TEXT NOT NULL,
     day TEXT NOT NULL, outbox_key TEXT NOT NULL,
@@ -112,6 +114,22 @@ class SqliteStore:
                 [(number, json.dumps(entry)) for number, entry in invoices.items()],
             )
             self._put_tracks(db, invoices)
+            changes = page_changes(invoices)
+            db.executemany(
+                "DELETE FROM page_changes WHERE client = ?",
+                [(c,) for c, day in changes.items() if day is None],
+            )
+            db.executemany(
+                "INSERT INTO page_changes (client, day) VALUES (?, ?) "
+                "ON CONFLICT (client) DO UPDATE SET day = excluded.day",
+                [(c, day) for c, day in changes.items() if day is not None],
+            )
+
+    def pages_changing(self, day: str) -> list[str]:
+        rows = self._db().execute(
+            "SELECT client FROM page_changes WHERE day <= ? ORDER BY client", (day,)
+        )
+        return [row["client"] for row in rows]
 
     def _put_tracks(
         self, db: sqlite3.Connection, invoices: Mapping[str, Mapping[str, Any]]

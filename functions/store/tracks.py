@@ -74,3 +74,14 @@ def next_reminder(plan: TrackPlan, checked: str | None) -> str | None:
         None if checked is None else date.fromisoformat(checked),
     )
     return None if day is None else day.isoformat()
+
+
+def page_changes(invoices: Mapping[str, Mapping[str, Any]]) -> dict[str, str | None]:
+    """Each client's next page change among the entries put (the build writes whole clients,
+    and gives each of a client's entries the same day)."""
+    days: dict[str, list[str]] = {}
+    for entry in invoices.values():
+        found = days.setdefault(entry["client"], [])
+        if entry.get("pages_change"):
+            found.append(entry["pages_change"])
+    return {client: min(found, default=None) for client, found in days.items()}

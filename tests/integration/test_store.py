@@ -7,11 +7,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from functions.pages import queue_page_changes
 from functions.store import (
     Change,
     CheckoutSession,
@@ -225,3 +227,31 @@ def test_concurrent_events_for_one_payment_lose_no_update_in_dynamodb(
     (payment,) = store.payments()
     assert payment.refunded == 3900 and store.payments("INV-1") == [payment]
     assert store.pending() == 1
+
+
+def test_clients_are_found_by_the_day_their_pages_change(store: Store) -> None:
+    def entry(client: str, change: str | None) -> dict[str, Any]:
+        return {"client": client, "currency": "USD", "status": "open", "pages_change": change}
+
+    store.put_invoices(
+        {
+            "INV-1": entry("acme", "2026-12-01"),
+            "INV-2": entry("acme", "2026-12-01"),
+            "INV-3": entry("globex", "2026-12-05"),
+            "INV-4": entry("initech", None),
+        }
+    )
+    assert store.pages_changing("2026-11-30") == []
+    assert store.pages_changing("2026-12-01") == ["acme"]
+    assert store.pages_changing("2026-12-09") == ["acme", "globex"]
+
+    queued = queue_page_changes(store, date(2026, 12, 5))
+    assert queued == ["acme", "globex"]
+    queue_page_changes(store, date(2026, 12, 5))  # the job again that day: nothing more
+    keys = sorted(item.key for item in store.due(now=10**10))
+    assert keys == ["publish:acme:pages-2026-12-05", "publish:globex:pages-2026-12-05"]
+
+    # re-published: acme's pages now change no more, globex's later
+    store.put_invoices({"INV-1": entry("acme", None), "INV-3": entry("globex", "2027-01-02")})
+    assert store.pages_changing("2026-12-31") == []
+    assert store.pages_changing("2027-01-02") == ["globex"]
