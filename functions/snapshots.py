@@ -11,7 +11,7 @@ only those, and the agency, the same in every snapshot, once.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,6 +62,19 @@ class FolderSnapshots(_Parser):
         except FileNotFoundError:
             return None
         return self.parse(data, only)
+
+
+class OverlaySnapshots(_Parser):
+    """Snapshots made in memory (a dry run's build) over those of the last build."""
+
+    def __init__(self, made: Mapping[str, bytes], under: Snapshots) -> None:
+        super().__init__()
+        self.made, self.under = made, under
+
+    def load(self, client_id: str, only: Collection[str] | None = None) -> ClientBundle | None:
+        if client_id in self.made:
+            return self.parse(self.made[client_id], only)
+        return self.under.load(client_id, only)
 
 
 class S3Snapshots(_Parser):

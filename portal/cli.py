@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import warnings
 from datetime import date
 from pathlib import Path
@@ -479,7 +480,7 @@ def remind(
     re-renders only what changed, and loads the changes into the store).
     """
     from functions.reminders.job import run as run_reminders
-    from functions.snapshots import FolderSnapshots
+    from functions.snapshots import FolderSnapshots, OverlaySnapshots
     from site_builder import content as cnt
     from site_builder import manifest
     from site_builder.build import agency_today
@@ -501,31 +502,49 @@ def remind(
         raise typer.Exit(2)
     day = _today(today) or agency_today(agency)
     store = SqliteStore(store_path)
-    previous = manifest.load(out / "build")
-    if dry_run and previous is None:
+    if dry_run and manifest.load(out / "build") is None:
         err_console.print(
             f"[red]No build in {out / 'build'}: run `portal build` first.[/red]", soft_wrap=True
         )
         raise typer.Exit(2)
-    if not dry_run:
-        # the same day as the last build: only what changed since is rendered again
-        build_day = date.fromisoformat(previous.today) if previous else day
-        try:
-            built = run_build(content, out, build_day, recorded=by_client(store), secret=secret)
-        except ContentInvalid as exc:
-            _report_problems(exc)
-            raise typer.Exit(2) from None
-        store.put_invoices(built.ledger_changes)
-
-    report = run_reminders(
-        store,
-        FolderSnapshots(out / "build" / "clients"),
-        Theme(),
-        day,
-        secret=secret,
-        dry_run=dry_run,
-    )
+    # Both runs decide from a build brought up to the day (only the clients whose files,
+    # payments or day changed are rendered again). The real run writes it and loads it into
+    # the store; the dry run builds in memory and loads it into a copy of the store, so it
+    # lists exactly what the real run would queue, and changes nothing.
+    problems: list[str] = []
+    try:
+        built = run_build(
+            content,
+            out,
+            day,
+            recorded=by_client(store, problems),
+            secret=secret,
+            in_memory=dry_run,
+        )
+    except ContentInvalid as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    for problem in problems:
+        err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        deciding = store.copy(Path(scratch) / "dry-run.sqlite3") if dry_run else store
+        deciding.put_invoices(built.ledger_changes)
+        report = run_reminders(
+            deciding,
+            OverlaySnapshots(built.snapshots, FolderSnapshots(out / "build" / "clients")),
+            Theme(),
+            day,
+            secret=secret,
+            dry_run=dry_run,
+        )
     _print_reminders(report, store, output)
+    if dry_run and built.clients_rendered:
+        err_console.print(
+            f"Dry run: built in memory for {day} ({plural(built.clients_rendered, 'client')} "
+            "re-made since the last build); nothing was written.",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _print_reminders(report: RemindReport, store: SqliteStore, output: str) -> None:

@@ -73,6 +73,7 @@ class BuildReport:
     ledger_changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # re-rendered invoices
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each stage
     set_aside: list[SetAside] = field(default_factory=list)  # recorded payments not counted
+    snapshots: dict[str, bytes] = field(default_factory=dict)  # in memory: those it re-made
 
     def lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -205,6 +206,7 @@ def build(
     theme: Theme | None = None,
     secret: str | None = None,
     check_only: bool = False,
+    in_memory: bool = False,
     force: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -212,6 +214,9 @@ def build(
     urls: Mapping[str, str] | None = None,
 ) -> BuildReport:
     """Build the site (or with ``check_only``, just validate). Raises ContentInvalid.
+
+    ``in_memory``: an incremental build that writes nothing: the report holds what it would
+    change (``clients_rendered``, ``ledger_changes``, ``snapshots``), e.g. for a dry run.
 
     ``recorded`` holds the payments the functions recorded since, by client: they
     count as the content's own, and a client whose recorded payments changed is
@@ -330,9 +335,11 @@ def build(
     recorded, report.set_aside = _countable(recorded, owners, invoice_files)
     lap = report.lap("read", lap)
 
-    staging = None if check_only else Staging(out)
+    staging = None if check_only or in_memory else Staging(out)
     try:
-        job = ClientJob(content, agency, clients, files, today, secret, theme, staging, recorded)
+        job = ClientJob(
+            content, agency, clients, files, today, secret, theme, staging, recorded, in_memory
+        )
         done = 0
 
         def tick(n: int) -> None:
@@ -348,8 +355,13 @@ def build(
         errors += validator.errors
         if errors:
             raise ContentInvalid(errors)
-        if check_only:
+        if staging is None:
             report.invoices = sum(len(r.ledger) for r in results)
+            report.clients_rendered = len(results)
+            for r in results:
+                report.ledger_changes.update(r.ledger)
+                if r.snapshot:
+                    report.snapshots[r.client_id] = r.snapshot
             return report
 
         assert staging is not None

@@ -39,6 +39,7 @@ class ClientResult:
     outputs: dict[str, str] = field(default_factory=dict)  # path under c/<token>/ -> hash
     retainers: list[str] = field(default_factory=list)
     changes_on: date | None = None  # the first day its pages may differ from today's
+    snapshot: bytes = b""  # kept only by an in-memory build (ClientJob.keep_snapshots)
 
 
 @dataclass
@@ -52,6 +53,7 @@ class ClientJob:
     theme: Theme
     staging: Staging | None  # None: validate only
     recorded: Mapping[str, Sequence[Payment]] = field(default_factory=dict)  # by the functions
+    keep_snapshots: bool = False  # without staging: the snapshots in the results instead
 
 
 _JOB: ClientJob | None = None  # set before the worker processes fork, so they inherit it
@@ -128,16 +130,21 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
         a.invoice.number: ledger_entry(client_id, a, cadence, result.changes_on) for a in figures
     }
     if job.staging is None:
+        if job.keep_snapshots:
+            result.snapshot = _snapshot(bundle)
         return result
     prefix = len(f"c/{result.token}/")
     for path, data in render_portal(counted, figures, result.token, job.theme):
         result.outputs[path[prefix:]] = job.staging.write(path, data)
-    # the snapshot holds the content only: the functions add the store's payments themselves.
-    # Only the fields the files wrote: the terms' inheritance (model_fields_set) must survive
-    # the round trip, or a client's partial terms would drop the agency's early discount.
-    snapshot = bundle.model_dump_json(exclude_unset=True).encode()
-    job.staging.write_private(f"clients/{client_id}.json", snapshot)
+    job.staging.write_private(f"clients/{client_id}.json", _snapshot(bundle))
     return result
+
+
+def _snapshot(bundle: ClientBundle) -> bytes:
+    # the content only: the functions add the store's payments themselves. Only the fields
+    # the files wrote: the terms' inheritance (model_fields_set) must survive the round trip,
+    # or a client's partial terms would drop the agency's early discount.
+    return bundle.model_dump_json(exclude_unset=True).encode()
 
 
 def render_portal(

@@ -93,6 +93,16 @@ class SqliteStore:
             self._local.db = db
         return db
 
+    def copy(self, path: Path) -> SqliteStore:
+        """A consistent copy of the whole store at ``path`` (SQLite's online backup): what a
+        dry run may change freely."""
+        target = sqlite3.connect(str(path))
+        try:
+            self._db().backup(target)
+        finally:
+            target.close()
+        return SqliteStore(path)
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         db = self._db()

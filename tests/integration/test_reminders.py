@@ -236,9 +236,12 @@ SUBJECT_WORDS = {
 # land on one day only the later is sent; the first run (23 Nov) sends each open invoice its
 # current step, not its missed ones; leadership is copied from 14 days overdue (open-trails:
 # 30); after 30 days overdue a reminder every 30 days. INV-2026-0119 stops when disputed
-# (1 Dec); INV-2026-0130 pauses while a bank debit settles (2-8 Dec: no overdue-7) and picks
-# up at overdue-14 when it fails; INV-2026-0122 instalment 2 stops when paid (3 Dec) while
-# instalment 3 has its own sequence; INV-2026-0131 stops when paid (10 Dec).
+# (1 Dec); INV-2026-0130 pauses while a bank debit settles (2-8 Dec: no overdue-7 on the 3rd)
+# and, the day the debit fails, gets its current step (overdue-7), then overdue-14;
+# INV-2026-0122 instalment 2 stops when paid (3 Dec) while instalment 3 has its own
+# sequence; INV-2026-0131 stops when paid (10 Dec). Each run builds for its own day, so the
+# yantar retainer's December, January and February invoices exist from their first day and
+# have their own reminders.
 EXPECTED_WALK: list[tuple[str, str, int, str, bool]] = [
     ("2026-11-23", "INV-2026-0116", 0, "overdue-30", True),
     ("2026-11-23", "INV-2026-0119", 0, "overdue-30", True),
@@ -298,6 +301,8 @@ EXPECTED_WALK: list[tuple[str, str, int, str, bool]] = [
     ("2026-12-07", "INV-2026-0132", 0, "before-3", False),
     ("2026-12-07", "INV-2026-0133", 2, "overdue-7", False),
     ("2026-12-07", "INV-2026-0137", 0, "before-3", False),
+    ("2026-12-07", "RET-2026-YANTAR-2026-12", 0, "before-10", False),
+    ("2026-12-08", "INV-2026-0130", 0, "overdue-7", False),
     ("2026-12-08", "INV-2026-0132", 0, "due", False),
     ("2026-12-08", "INV-2026-0134", 0, "overdue-7", False),
     ("2026-12-09", "INV-2026-0129", 0, "overdue-7", False),
@@ -307,18 +312,23 @@ EXPECTED_WALK: list[tuple[str, str, int, str, bool]] = [
     ("2026-12-10", "INV-2026-0130", 0, "overdue-14", True),
     ("2026-12-10", "INV-2026-0136", 0, "overdue-7", False),
     ("2026-12-10", "INV-2026-0137", 0, "overdue-1", False),
+    ("2026-12-10", "RET-2026-YANTAR-2026-12", 0, "before-5", False),
     ("2026-12-14", "INV-2026-0133", 2, "overdue-14", True),
+    ("2026-12-14", "RET-2026-YANTAR-2026-12", 0, "before-3", False),
     ("2026-12-15", "INV-2026-0132", 0, "overdue-7", False),
     ("2026-12-15", "INV-2026-0134", 0, "overdue-14", True),
     ("2026-12-15", "RET-2026-YANTAR-2026-11", 0, "overdue-30", True),
+    ("2026-12-15", "RET-2026-YANTAR-2026-12", 0, "due", False),
     ("2026-12-16", "INV-2026-0135", 0, "overdue-14", True),
     ("2026-12-16", "INV-2026-0137", 0, "overdue-7", False),
+    ("2026-12-16", "RET-2026-YANTAR-2026-12", 0, "overdue-1", False),
     ("2026-12-17", "INV-2026-0136", 0, "overdue-14", True),
     ("2026-12-18", "INV-2026-0121", 0, "overdue-60", True),
     ("2026-12-18", "INV-2026-0122", 3, "before-10", False),
     ("2026-12-18", "INV-2026-0126", 0, "overdue-30", True),
     ("2026-12-21", "INV-2026-0127", 0, "overdue-30", True),
     ("2026-12-22", "INV-2026-0132", 0, "overdue-14", True),
+    ("2026-12-22", "RET-2026-YANTAR-2026-12", 0, "overdue-7", False),
     ("2026-12-23", "INV-2026-0122", 3, "before-5", False),
     ("2026-12-23", "INV-2026-0128", 0, "overdue-30", True),
     ("2026-12-23", "INV-2026-0129", 0, "overdue-21", False),
@@ -328,6 +338,7 @@ EXPECTED_WALK: list[tuple[str, str, int, str, bool]] = [
     ("2026-12-28", "INV-2026-0123", 0, "overdue-60", True),
     ("2026-12-28", "INV-2026-0130", 0, "overdue-30", True),
     ("2026-12-29", "INV-2026-0122", 3, "overdue-1", False),
+    ("2026-12-29", "RET-2026-YANTAR-2026-12", 0, "overdue-14", True),
     ("2026-12-30", "INV-2026-0133", 2, "overdue-30", True),
     ("2026-12-31", "INV-2026-0134", 0, "overdue-30", True),
     ("2027-01-04", "INV-2026-0122", 3, "overdue-7", False),
@@ -335,31 +346,46 @@ EXPECTED_WALK: list[tuple[str, str, int, str, bool]] = [
     ("2027-01-04", "INV-2026-0135", 0, "overdue-30", True),
     ("2027-01-04", "INV-2026-0136", 0, "overdue-30", True),
     ("2027-01-05", "INV-2026-0116", 0, "overdue-90", True),
+    ("2027-01-05", "RET-2026-YANTAR-2027-01", 0, "before-10", False),
     ("2027-01-07", "INV-2026-0132", 0, "overdue-30", True),
     ("2027-01-08", "INV-2026-0137", 0, "overdue-30", True),
     ("2027-01-11", "INV-2026-0122", 3, "overdue-14", True),
+    ("2027-01-11", "RET-2026-YANTAR-2027-01", 0, "before-5", False),
+    ("2027-01-12", "RET-2026-YANTAR-2027-01", 0, "before-3", False),
     ("2027-01-14", "RET-2026-YANTAR-2026-11", 0, "overdue-60", True),
+    ("2027-01-14", "RET-2026-YANTAR-2026-12", 0, "overdue-30", True),
+    ("2027-01-15", "RET-2026-YANTAR-2027-01", 0, "due", False),
     ("2027-01-18", "INV-2026-0121", 0, "overdue-90", True),
     ("2027-01-18", "INV-2026-0126", 0, "overdue-60", True),
     ("2027-01-18", "INV-2026-0127", 0, "overdue-60", True),
     ("2027-01-18", "INV-2026-0129", 0, "overdue-45", True),
+    ("2027-01-18", "RET-2026-YANTAR-2027-01", 0, "overdue-1", False),
     ("2027-01-22", "INV-2026-0128", 0, "overdue-60", True),
+    ("2027-01-22", "RET-2026-YANTAR-2027-01", 0, "overdue-7", False),
     ("2027-01-25", "INV-2026-0120", 0, "overdue-105", True),
     ("2027-01-25", "INV-2026-0130", 0, "overdue-60", True),
     ("2027-01-27", "INV-2026-0122", 3, "overdue-30", True),
     ("2027-01-27", "INV-2026-0123", 0, "overdue-90", True),
     ("2027-01-29", "INV-2026-0133", 2, "overdue-60", True),
+    ("2027-01-29", "RET-2026-YANTAR-2027-01", 0, "overdue-14", True),
     ("2027-02-01", "INV-2026-0134", 0, "overdue-60", True),
     ("2027-02-01", "INV-2026-0135", 0, "overdue-60", True),
     ("2027-02-01", "INV-2026-0136", 0, "overdue-60", True),
     ("2027-02-03", "INV-2026-0125", 0, "overdue-90", True),
     ("2027-02-04", "INV-2026-0116", 0, "overdue-120", True),
+    ("2027-02-05", "RET-2026-YANTAR-2027-02", 0, "before-10", False),
     ("2027-02-08", "INV-2026-0132", 0, "overdue-60", True),
     ("2027-02-08", "INV-2026-0137", 0, "overdue-60", True),
+    ("2027-02-10", "RET-2026-YANTAR-2027-02", 0, "before-5", False),
+    ("2027-02-12", "RET-2026-YANTAR-2027-02", 0, "before-3", False),
     ("2027-02-15", "INV-2026-0129", 0, "overdue-75", True),
     ("2027-02-15", "RET-2026-YANTAR-2026-11", 0, "overdue-90", True),
+    ("2027-02-15", "RET-2026-YANTAR-2026-12", 0, "overdue-60", True),
+    ("2027-02-15", "RET-2026-YANTAR-2027-01", 0, "overdue-30", True),
+    ("2027-02-15", "RET-2026-YANTAR-2027-02", 0, "due", False),
     ("2027-02-16", "INV-2026-0121", 0, "overdue-120", True),
     ("2027-02-16", "INV-2026-0126", 0, "overdue-90", True),
+    ("2027-02-16", "RET-2026-YANTAR-2027-02", 0, "overdue-1", False),
     ("2027-02-17", "INV-2026-0127", 0, "overdue-90", True),
 ]
 
@@ -384,12 +410,6 @@ PAYMENTS: dict[date, list[tuple[str, dict[str, Any]]]] = {
 
 def test_ninety_days_of_the_sample_agency(site: Site, smtp: SmtpServer) -> None:
     store = site.store
-    clients = {
-        number: e["client"]
-        for number, e in json.loads((site.out / "build" / "ledger.json").read_bytes())[
-            "invoices"
-        ].items()
-    }
     got: list[tuple[str, Received]] = []
     for i in range(90):
         day = SAMPLE_TODAY + timedelta(days=i)
@@ -404,6 +424,9 @@ def test_ninety_days_of_the_sample_agency(site: Site, smtp: SmtpServer) -> None:
     assert store.pending() == 0
     keys = [(r.invoice, r.instalment, r.step) for _, r in got]
     assert len(keys) == len(set(keys))  # no step twice
+    # each run builds for its day: a retainer's new period is an invoice from its first day
+    ledger = json.loads((site.out / "build" / "ledger.json").read_bytes())["invoices"]
+    clients = {number: e["client"] for number, e in ledger.items()}
     for _, r in got:  # recipients and language are the client's
         to, cc, language = CLIENTS[clients[r.invoice]]
         assert r.to == to and r.cc in (frozenset(), cc) and r.language == language
@@ -632,6 +655,32 @@ def test_dry_run_prints_the_table_and_changes_nothing(site: Site) -> None:
         assert words in shown
     assert store.unsent() == [] and store.reminders_due("2099-01-01") == tracks
     assert store.reminders("INV-2026-0125") == []
+
+
+def as_json(output: str) -> dict[str, Any]:
+    """The JSON document at the start of the command's output (the summary follows it)."""
+    return json.JSONDecoder().raw_decode(output)[0]
+
+
+def test_a_dry_run_on_any_day_lists_what_the_real_run_then_queues(site: Site) -> None:
+    """Both build up to the day (the dry run in memory and in a copy of the store): a
+    retainer's new period and fees that fell due since the last build are in both."""
+    manifest = (site.out / "build" / "manifest.json").read_bytes()
+    site.remind(SAMPLE_TODAY)
+    for day in (SAMPLE_TODAY + timedelta(days=9), date(2026, 12, 15), date(2027, 1, 15)):
+        before = (outbox_keys(site.store), (site.out / "build" / "manifest.json").read_bytes())
+        planned = as_json(site.remind(day, "--dry-run", "--format", "json"))
+        assert (outbox_keys(site.store), (site.out / "build" / "manifest.json").read_bytes()) == (
+            before
+        )  # the dry run changed nothing
+        done = as_json(site.remind(day, "--format", "json"))
+        assert [r["key"] for r in planned["reminders"]] == [r["key"] for r in done["reminders"]]
+        assert planned["reminders"], day
+        assert [r["amount_due"] for r in planned["reminders"]] == [
+            r["amount_due"] for r in done["reminders"]
+        ]
+    assert (site.out / "build" / "manifest.json").read_bytes() != manifest
+    assert any("RET-2026-YANTAR-2026-12" in k for k in outbox_keys(site.store))
 
 
 def test_remind_builds_first_when_there_is_no_build(tmp_path: Path) -> None:
