@@ -266,9 +266,7 @@ def _summary(
     )
 
 
-def _entry_pay(
-    account: Account, e: EntryStatement, fmt: Any, locale: str, t: Translations
-) -> Row:
+def _entry_pay(account: Account, e: EntryStatement, fmt: Any, locale: str, t: Translations) -> Row:
     periods = account.timeline.entries.get(e.n, ())
     return Row(
         {
