@@ -150,7 +150,7 @@ def client_pages(
             "invoice": inv,
             "po_number": inv.po_number or client.po_number,
             "line_groups": _line_groups(account, fmt),
-            "figures": _figures(account, fmt),
+            "figures": _figures(account, fmt, locale),
             "payment_terms": wording.payment_terms(
                 t,
                 locale,
@@ -304,7 +304,7 @@ def _line(la: Any, fmt: Any) -> Row:
     )
 
 
-def _figures(account: Account, fmt: Any) -> Row:
+def _figures(account: Account, fmt: Any, locale: str) -> Row:
     st, totals = account.statement, account.statement.totals
     tax = account.invoice.tax
     return Row(
@@ -314,7 +314,8 @@ def _figures(account: Account, fmt: Any) -> Row:
             "expenses": fmt(totals.expenses) if totals.expenses else None,
             "subtotal": fmt(totals.subtotal),
             "tax_label": tax.label if tax else None,
-            "tax_percent": str(tax.percent.normalize()) if tax else None,
+            # as the agency wrote it, in the locale's way: "20%", "23 %", never "2E+1"
+            "tax_percent": wording.format_pct(tax.percent, locale) if tax else None,
             "tax": fmt(totals.tax) if tax else None,
             "total": fmt(totals.total),
             "late_fees": fmt(st.late_fees) if st.late_fees else None,

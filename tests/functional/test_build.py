@@ -256,3 +256,10 @@ def test_local_addresses_replace_the_agency_s_for_one_output(content: Path, tmp_
     assert "form-action https://api.northwind.example https://checkout.stripe.com;" in page
     with pytest.raises(ValueError, match="unknown setting"):
         build(content, out, SAMPLE_TODAY, secret=SECRET, urls={"name": "x"})
+
+
+def test_tax_rates_print_as_written(out: Path, content: Path) -> None:
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "public").rglob("*.html"))
+    assert "E+" not in pages  # Decimal("20").normalize() once printed "2E+1"
+    for rate in ("VAT (20%)", "VAT (23%)", "SST (8%)", "Sales tax (exempt) (0%)"):
+        assert rate in pages, rate
