@@ -179,8 +179,19 @@ def _message(error: dict[str, Any]) -> str:
     if kind.startswith(("date_", "datetime_")):
         msg = f"expected a real calendar date as YYYY-MM-DD ({msg})"
     if isinstance(value, str | int) and not isinstance(value, bool) and "got" not in msg:
-        msg += f", got {value!r}"
+        msg += f", got {_shown(value)}"
     return msg
+
+
+SHOWN_MAX = 60  # characters of a value quoted in a message: a whole 10,000-character one is noise
+
+
+def _shown(value: str | int) -> str:
+    if isinstance(value, str) and len(value) > SHOWN_MAX:
+        return f"{value[:SHOWN_MAX]!r}… ({len(value):,} characters)"
+    if isinstance(value, int) and value.bit_length() > 3 * SHOWN_MAX:  # str() refuses huge ones
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    return repr(value)
 
 
 class Lines:
@@ -260,7 +271,7 @@ class Validator:
             self.error(
                 raw,
                 ("client",),
-                f"unknown client {data['client']!r}: no clients/{data['client']}.yaml",
+                f"unknown client {_shown(data['client'])}: no such file in clients/",
             )
         data.setdefault("currency", (client and client.currency) or agency.currency)
         return self.model(Invoice, raw, data)

@@ -9,6 +9,7 @@ client ``acme``; ``invoices/INV-1.yaml`` is invoice ``INV-1``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -55,6 +56,54 @@ def _timezone(value: str) -> str:
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 
 
+# What a text field may not hold, and why. A one-line field (a name, a title, an item's
+# description) ends up in email headers, PDF lines, CSV cells and page titles: a line break
+# there splits a header (a contact name with CR/LF broke `portal remind`), a tab or another
+# C0/C1 control prints as nothing or as garbage, and a bidirectional override or isolate
+# makes text display differently from what it says (an IBAN or a sender that reads
+# backwards). Paragraphs may break lines; a file's CR and a tab are kept there for Markdown.
+# The marks U+200E, U+200F and U+061C stay allowed everywhere: right-to-left text needs them.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_NOT_IN_A_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_NOT_IN_PROSE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_BREAKS = {
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\x85": "a line break",
+    "\x0b": "a line break",
+    "\x0c": "a page break",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+}
+
+
+def _found(char: str, where: int, multi_line: bool) -> str:
+    code = f"U+{ord(char):04X}"
+    if char in _BREAKS:
+        what = _BREAKS[char]
+        advice = "use an ordinary line break" if multi_line else "write it on one line"
+    elif char == "\t":
+        what, advice = "a tab", "use spaces"
+    elif char >= "\u202a":
+        what = f"the bidirectional control {unicodedata.name(char)}"
+        advice = "remove it: it makes text display differently from what it says"
+    else:
+        what, advice = "a control character", "remove it"
+    return f"contains {what} ({code}) at character {where + 1}; {advice}"
+
+
+def _one_line(value: str) -> str:
+    if found := _NOT_IN_A_LINE.search(value):
+        raise ValueError(_found(found.group(), found.start(), multi_line=False))
+    return value
+
+
+def _prose(value: str) -> str:
+    if found := _NOT_IN_PROSE.search(value):
+        raise ValueError(_found(found.group(), found.start(), multi_line=True))
+    return value
+
+
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
@@ -70,6 +119,32 @@ def _url(value: str) -> str:
 def _slug(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
         raise ValueError(f"{value!r} must be letters, digits, '.', '_' or '-'")
+    return value
+
+
+# Past this an amount is a typo, and sums of amounts would outgrow the 28 digits that
+# Decimal arithmetic keeps exactly. A quadrillion is more than any invoice in any currency
+# (a billion US dollars is some 4 * 10**13 Iranian rial).
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+def _in_range(value: Decimal) -> Decimal:
+    if abs(value) >= MAX_AMOUNT:
+        raise ValueError(f"must be less than 10**15 (a quadrillion), got {value:.6g}")
+    return value
+
+
+# Content dates: wide enough for any agency's history and plans, narrow enough to catch a
+# mistyped year (2206 for 2026) and to keep the billing's date arithmetic (due dates, fee
+# steps, reminders up to 10 years either side) far from the calendar's ends at 1 and 9999.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)
+
+
+def _plausible_day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(
+            f"expected a date between {FIRST_DAY} and {LAST_DAY} (a typo in the year?), got {value}"
+        )
     return value
 
 
@@ -95,15 +170,25 @@ _AMOUNT_SCHEMA = {
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": _DECIMAL_TEXT}],
     "description": 'An exact amount, best written as text: "1500.00" (or an integer: 1500).',
 }
-Amount = Annotated[Decimal, BeforeValidator(parse_decimal), WithJsonSchema(_AMOUNT_SCHEMA)]
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(parse_decimal),
+    AfterValidator(_in_range),
+    WithJsonSchema(_AMOUNT_SCHEMA),
+]
 NonNegativeAmount = Annotated[Amount, AfterValidator(_non_negative)]
 Percent = Annotated[Amount, AfterValidator(_percent)]
 Currency = Annotated[str, AfterValidator(_currency)]
 Locale = Annotated[str, AfterValidator(_locale)]
-Email = Annotated[str, AfterValidator(_email)]
+OneLine = AfterValidator(_one_line)  # first, so a line break is named as one
+Email = Annotated[str, OneLine, AfterValidator(_email)]
+URL = Annotated[str, OneLine, AfterValidator(_url)]
 Slug = Annotated[str, AfterValidator(_slug)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+# every single-line text field of the content is a Line; paragraphs are Prose
+Line = Annotated[str, Field(min_length=1, max_length=2000), OneLine]
+Prose = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_prose)]
 Days = Annotated[int, Field(ge=0, le=3650, strict=True)]
+Day = Annotated[date, AfterValidator(_plausible_day)]
 # A fixed amount, either one figure for every currency or one per currency
 PerCurrencyAmount = NonNegativeAmount | dict[Currency, NonNegativeAmount]
 
@@ -210,7 +295,7 @@ class ReminderSchedule(Model):
     firm_from_days_overdue: Days = 14
     final_from_days_overdue: Days | None = None
     skip_weekends: bool = False
-    holidays: list[date] = []
+    holidays: list[Day] = []
 
     @field_validator("before_due", "overdue")
     @classmethod
@@ -243,53 +328,53 @@ class LatePayers(Model):
 
 # --- parties -----------------------------------------------------------------
 
-Address = Annotated[list[Text], Field(min_length=1, max_length=8)]
+Address = Annotated[list[Line], Field(min_length=1, max_length=8)]
 
 
 class Agency(Model):
-    name: Text
-    tax_id: Text | None = None
+    name: Line
+    tax_id: Line | None = None
     email: Email
-    phone: Text | None = None
+    phone: Line | None = None
     address: Address
     currency: Currency = "USD"
     locale: Locale = "en"
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
-    portal_url: Annotated[str, AfterValidator(_url)]
-    api_url: Annotated[str, AfterValidator(_url)]
+    portal_url: URL
+    api_url: URL
     # Where /checkout sends the payer: Stripe's hosted Checkout, or a local Stripe-compatible
     # server (``portal serve``). Browsers apply the pages' CSP form-action to that redirect too.
-    checkout_url: Annotated[str, AfterValidator(_url)] = STRIPE_CHECKOUT
+    checkout_url: URL = STRIPE_CHECKOUT
     terms: Terms = Terms(net_days=30)
     reminders: ReminderSchedule = ReminderSchedule()
     # one text, or one per locale ({"en": ..., "pl": ...}); {contact} and {client} are filled in
-    thank_you: Text | dict[Locale, Text] = (
+    thank_you: Prose | dict[Locale, Prose] = (
         "Thank you, {contact}! It is a pleasure to work with {client}."
     )
-    payment_terms: Text | None = None  # free text printed under the terms
+    payment_terms: Prose | None = None  # free text printed under the terms
     allowed_payment_method_types: list[Slug] | None = None
     late_payers: LatePayers = LatePayers()
 
 
 class Contact(Model):
-    name: Text
+    name: Line
     email: Email
     role: Literal["billing", "leadership"] = "billing"
 
 
 class Client(Model):
     id: Slug
-    name: Text
+    name: Line
     locale: Locale | None = None
     currency: Currency | None = None
-    tax_id: Text | None = None
-    po_number: Text | None = None
+    tax_id: Line | None = None
+    po_number: Line | None = None
     address: Address | None = None
     contacts: Annotated[list[Contact], Field(min_length=1)]
     token_version: Annotated[int, Field(ge=1, strict=True)] = 1
     terms: Terms | None = None
     reminders: ReminderSchedule | None = None
-    thank_you: Text | dict[Locale, Text] | None = None
+    thank_you: Prose | dict[Locale, Prose] | None = None
 
     @field_validator("contacts")
     @classmethod
@@ -303,15 +388,21 @@ class Client(Model):
 
 
 class LineItem(Model):
-    description: Text
+    description: Line
     quantity: NonNegativeAmount = Decimal(1)
     unit_price: Amount
     kind: Literal["scope", "out_of_scope", "expense"] = "scope"
     taxable: bool = True
 
+    @model_validator(mode="after")
+    def _line_in_range(self) -> LineItem:
+        if abs(self.quantity * self.unit_price) >= MAX_AMOUNT:
+            raise ValueError("quantity times unit_price comes to a quadrillion (10**15) or more")
+        return self
+
 
 class Tax(Model):
-    label: Annotated[str, Field(min_length=1, max_length=40)] = "Tax"
+    label: Annotated[str, Field(min_length=1, max_length=40), OneLine] = "Tax"
     percent: Percent
 
 
@@ -329,39 +420,39 @@ class Portion(Model):
 
 
 class Deposit(Portion):
-    due: date | None = None  # defaults to the issue date
-    label: Text | None = None
+    due: Day | None = None  # defaults to the issue date
+    label: Line | None = None
 
 
 class Instalment(Portion):
-    due: date
-    label: Text | None = None
+    due: Day
+    label: Line | None = None
 
 
 class Retainer(Model):
     """One invoice per period from this template, numbered ``<number>-<period>``."""
 
     every: Literal["week", "month", "quarter", "year"] = "month"
-    start: date
-    until: date | None = None
+    start: Day
+    until: Day | None = None
     count: Annotated[int, Field(ge=1, le=1200, strict=True)] | None = None
 
 
 class Invoice(Model):
     number: Annotated[str, AfterValidator(_slug)]
     client: Slug
-    issued: date
-    due: date | None = None
+    issued: Day
+    due: Day | None = None
     currency: Currency
-    po_number: Text | None = None
-    title: Text | None = None
+    po_number: Line | None = None
+    title: Line | None = None
     items: Annotated[list[LineItem], Field(min_length=1, max_length=500)]
     tax: Tax | None = None
     terms: Terms | None = None
     deposit: Deposit | None = None
     instalments: list[Instalment] | None = None
     retainer: Retainer | None = None
-    memo: Text | None = None
+    memo: Prose | None = None
     status: Literal["issued", "void", "draft"] = "issued"
 
     @field_validator("due")
@@ -408,12 +499,12 @@ class Payment(Model):
     invoice: Annotated[str, AfterValidator(_slug)]
     amount: Annotated[Amount, AfterValidator(_non_negative)]
     currency: Currency
-    date: date
+    date: Day
     method: Literal["card", "bank_debit", "bank_transfer", "wire", "cheque", "cash", "other"] = (
         "bank_transfer"
     )
     instalment: Annotated[int, Field(ge=1, strict=True)] | None = None
-    reference: Text | None = None
+    reference: Line | None = None
     refunded: NonNegativeAmount = Decimal(0)
     disputed: bool = False  # the payer disputed it with their bank: a person must look
     processing: bool = False  # on its way (a bank debit settling): counted, not yet a receipt
@@ -424,7 +515,7 @@ class Note(Model):
 
     client: Slug
     slug: Slug
-    title: Text
-    date: date
-    invoice: str | None = None
-    body: Annotated[str, Field(max_length=100_000)]
+    title: Line
+    date: Day
+    invoice: Line | None = None
+    body: Annotated[str, Field(max_length=100_000), AfterValidator(_prose)]

@@ -3,7 +3,9 @@
 YAML is composed (not loaded) with libyaml, so every node keeps its line, and
 scalars are turned into Python values by hand: a YAML float such as
 ``1500.10`` stays the text ``"1500.10"`` (never a binary float) and dates stay
-text for the model to parse and report on.
+text for the model to parse and report on. What YAML could do beyond plain data is
+refused with a line: tags (``!!python/object``, ``!!binary``) and aliases that expand
+past what a content file holds.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ _BOOL = {
     **dict.fromkeys(["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"], False),
 }
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+# Longer is no count of anything, and int() refuses 4,300 digits: such a number stays text
+# for the model to refuse with the field's own message.
+_INT_DIGITS = 100
+# The tags a collection may carry: the loader's own (resolve() gives untagged ones _TEXT) and
+# an explicit !!map or !!seq, which mean the same. Any other tag (!!binary, !!python/object,
+# !custom), on a collection or a scalar, is refused: silently reading it as text would hide it.
+_COLLECTIONS = {_TEXT, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+# Aliases repeat a node wherever they name it: a few lines can stand for billions of values
+# ("billion laughs"). A content file holds a few thousand; past this many it is refused.
+MAX_VALUES = 100_000
 
 
 class _Loader(_Base):
@@ -87,13 +99,15 @@ def _child(node: yaml.Node, key: str | int) -> tuple[yaml.Node, int] | None:
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     text = node.value
-    if node.tag != _PLAIN:  # quoted, block or explicitly tagged: text as written
+    if node.tag != _PLAIN:  # quoted or block: text as written
+        if node.tag != _TEXT:
+            raise _tagged(node)
         return text
     if text in _NULL:
         return None
     if text in _BOOL:
         return _BOOL[text]
-    if _INT.fullmatch(text):
+    if _INT.fullmatch(text) and len(text) <= _INT_DIGITS:
         return int(text.replace("_", ""))
     # floats and dates keep their source text: exact, and reportable
     return text
@@ -104,6 +118,8 @@ def _value(node: yaml.Node, depth: int = 0) -> Any:
         raise ReadError("nesting too deep", node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
+    if node.tag not in _COLLECTIONS:
+        raise _tagged(node)
     if isinstance(node, yaml.SequenceNode):
         return [_value(item, depth + 1) for item in node.value]
     result: dict[Any, Any] = {}
@@ -124,12 +140,70 @@ def parse_yaml(text: str, line_offset: int = 0) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
-        raise ReadError(f"not valid YAML: {exc.problem or exc.context}", line) from None
+        raise ReadError(f"not valid YAML: {_problem(exc, line_offset)}", line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; no mark
+        # libyaml counts the position in UTF-8 bytes
+        before = text.encode("utf-8", "surrogatepass")[: exc.position]
+        raise ReadError(
+            f"not valid YAML: a control character (U+{exc.character:04X}) cannot be written "
+            "in a YAML file; remove it",
+            before.count(b"\n") + 1 + line_offset,
+        ) from None
     except yaml.YAMLError as exc:
-        raise ReadError(f"not valid YAML: {exc}", None) from None
+        raise ReadError(f"not valid YAML: {' '.join(str(exc).split())}", None) from None
     if node is None:
         return Document({}, None, line_offset)
-    return Document(_value(node), node, line_offset)
+    if "*" in text and _expanded_size(node, {}) > MAX_VALUES:  # only an alias needs a '*'
+        raise ReadError(
+            f"aliases (*name) expand to more than {MAX_VALUES:,} values or contain "
+            "themselves: write the values out",
+            node.start_mark.line + 1 + line_offset,
+        )
+    try:
+        data = _value(node)
+    except ReadError as exc:  # its line counts from the YAML's start, not the file's
+        raise ReadError(exc.message, exc.line and exc.line + line_offset) from None
+    return Document(data, node, line_offset)
+
+
+def _problem(exc: yaml.MarkedYAMLError, line_offset: int) -> str:
+    # libyaml's words for its composer's two complaints name neither the anchor nor the place
+    if exc.problem == "second occurrence" and exc.context_mark is not None:
+        first = exc.context_mark.line + 1 + line_offset
+        return f"an anchor (&name) is defined twice, first on line {first}"
+    if exc.problem == "found undefined alias":
+        return "an alias (*name) names no anchor (&name) written before it"
+    return str(exc.problem or exc.context)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], depth: int = 0) -> int:
+    """How many values ``node`` stands for once aliases are repeated, without repeating them.
+
+    Each distinct node is counted once (``sizes`` by id), so this takes the time of the
+    file, not of its expansion; a node that contains itself counts as too many.
+    """
+    if isinstance(node, yaml.ScalarNode):
+        return 1
+    if (known := sizes.get(id(node))) is not None:
+        return known
+    if depth > 50:
+        return MAX_VALUES + 1  # _value would refuse it as too deep anyway
+    sizes[id(node)] = MAX_VALUES + 1  # until counted: a cycle back to it is too many
+    children = node.value if isinstance(node, yaml.SequenceNode) else [v for _, v in node.value]
+    total = 1
+    for child in children:
+        total += _expanded_size(child, sizes, depth + 1)
+        if total > MAX_VALUES:
+            break
+    sizes[id(node)] = total
+    return total
+
+
+def _tagged(node: yaml.Node) -> ReadError:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return ReadError(
+        f"YAML tags such as {tag} are not read: write the plain value", node.start_mark.line + 1
+    )
 
 
 def read_text(path: Path) -> str:

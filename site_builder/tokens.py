@@ -15,6 +15,7 @@ import warnings
 # Only for the embedded sample and local runs: the build warns when it is used.
 DEVELOPMENT_SECRET = "dev-only-portal-secret-do-not-use-in-production-0001"
 MIN_SECRET_BYTES = 16  # 128 bits
+MAKE_ONE = "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class SecretError(ValueError):
@@ -38,8 +39,14 @@ def portal_secret(environ: dict[str, str] | None = None) -> str:
             stacklevel=2,
         )
         return DEVELOPMENT_SECRET
-    if len(secret.encode()) < MIN_SECRET_BYTES:
-        raise SecretError(f"PORTAL_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
+    try:
+        size = len(secret.encode())
+    except UnicodeEncodeError:  # os.environ keeps bytes that are not UTF-8 as lone surrogates
+        raise SecretError(f"PORTAL_SECRET is not UTF-8 text; {MAKE_ONE}") from None
+    if size < MIN_SECRET_BYTES:
+        raise SecretError(
+            f"PORTAL_SECRET must be at least {MIN_SECRET_BYTES} bytes (it has {size}); {MAKE_ONE}"
+        )
     return secret
 
 
