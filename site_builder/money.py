@@ -156,7 +156,16 @@ def from_stripe(amount: int, currency: str) -> int:
 
 def percent_of(minor: int, percent: Decimal) -> int:
     """``percent`` % of an amount in minor units, rounded half-up to a minor unit."""
-    return round_minor(Decimal(minor) * percent / HUNDRED)
+    # in integers, exactly: Decimal's 28 digits would run out on years of compound interest
+    numerator, denominator = percent.as_integer_ratio()
+    return _round_half_up(minor * numerator, denominator * 100)
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (denominator > 0) to the nearest integer, halves away from 0."""
+    whole, rest = divmod(abs(numerator), denominator)
+    rounded = whole + (2 * rest >= denominator)
+    return rounded if numerator >= 0 else -rounded
 
 
 def allocate(total: int, weights: Sequence[Decimal]) -> list[int]:

@@ -15,6 +15,8 @@ from site_builder.money import percent_of, to_minor
 
 FeeKind = Literal["step", "interest", "flat"]
 
+# Past this many minor units a figure is no invoice's (and no longer a 64-bit JSON number).
+MAX_MINOR = 10**18
 # Same-day charges apply in this order, so a compounding charge sees the
 # one-off charges of its own day.
 _ORDER: dict[FeeKind, int] = {"step": 0, "flat": 1, "interest": 2}
@@ -121,4 +123,10 @@ def late_fee_charges(
             continue
         charges.append(FeeCharge(rule.on, fee, rule.kind, rule.percent))
         fees += fee
+        if amount + fees >= MAX_MINOR:
+            raise BillingError(
+                "terms.late_fee",
+                f"late fees pass 10**18 minor units by {rule.on.isoformat()}: "
+                "compounding without end; give the late fee a cap",
+            )
     return tuple(charges)
