@@ -3,13 +3,20 @@
 Routes are thin: they parse, call a service (``checkout.open_checkout``,
 ``payments.plan`` + ``Store.apply``) and answer. The same app runs under
 uvicorn locally and under Mangum on Lambda.
+
+No input is a server error. A webhook body is capped, then its signature checked,
+then parsed, then checked against the schema of its event type (``events``), and
+only then planned and applied; what is signed but not understood is answered 200 (a
+5xx would have Stripe retry it for three days) and kept for a person as a review.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
+import logging
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,9 +26,12 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.checkout import Redirect, SessionsApi, open_checkout
-from functions.payments import plan
+from functions.events import NotUnderstood, review, understand
+from functions.payments import HANDLED, plan
 from functions.store.base import Store
 
 if TYPE_CHECKING:
@@ -29,8 +39,20 @@ if TYPE_CHECKING:
     from functions.site import Site
     from functions.snapshots import Snapshots
 
+log = logging.getLogger(__name__)
 SIGNATURE_TOLERANCE = 300  # seconds, as Stripe's own libraries
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # a checkout form: three short fields
+# A webhook body: Stripe's events are a few KB (an object and its previous attributes);
+# anything past this is refused before it is verified or parsed.
+MAX_WEBHOOK_BODY = 512 * 1024
+# What /checkout's form may name: an invoice number (the content's slugs, and a recurring
+# invoice's "<number>-<period>"), a portal token (URL-safe base64), an instalment's number.
+# Anything else is the same 404 as an unknown invoice, before the store is asked.
+_INVOICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_INSTALMENT = re.compile(r"[1-9][0-9]{0,3}")
+# A Host header that can be named in a Content-Security-Policy as it is
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 
 
 @dataclass
@@ -52,6 +74,9 @@ class Services:
         return self.today() if self.today else datetime.now(ZoneInfo(self.timezone)).date()
 
 
+NOT_FOUND = "No such invoice in this portal."  # as open_checkout's: one answer for both
+
+
 def _page(status: int, message: str) -> HTMLResponse:
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -62,8 +87,73 @@ def _page(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=status)
 
 
+class _App(FastAPI):
+    """The app, with the security headers outside everything else."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # outermost, around Starlette's own error handler: even its 500 carries the headers
+        return _SecurityHeaders(super().build_middleware_stack())
+
+
+class _SecurityHeaders:
+    """Every answer: ``nosniff``, and ``no-store`` (each is about one request and may name an
+    invoice); an HTML page also the portal pages' Content-Security-Policy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Cache-Control"] = "no-store"
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["Content-Security-Policy"] = _page_policy(scope)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _page_policy(scope: Scope) -> str:
+    """The portal pages' policy, with this API as the origin forms may post to."""
+    # imported here: only an HTML answer pays for the views' imports (Markdown, calendars)
+    from site_builder.views import content_security_policy
+
+    host = Headers(scope=scope).get("host", "")
+    if not _HOST.fullmatch(host):
+        host = "localhost"  # the sender's text: only a plain host and port go into a header
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return f"{content_security_policy(f'{scheme}://{host}')}; frame-ancestors 'none'"
+
+
+async def _read(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be longer than ``limit`` bytes.
+
+    A declared length over the limit is refused before anything is read; a body without
+    one (chunked) is read until it passes the limit, and no further.
+    """
+    try:
+        if int(request.headers.get("content-length", "0")) > limit:
+            return None
+    except ValueError:  # uvicorn refuses a malformed length; Mangum passes what it is given
+        pass
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="clientportal", docs_url=None, redoc_url=None, openapi_url=None)
+    app = _App(title="clientportal", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -71,14 +161,21 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/checkout")
     async def checkout(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await _read(request, MAX_BODY)
+        if body is None:
             return _page(413, "Request too large.")
         form = parse_qs(body.decode("utf-8", "replace"))
 
         def field(name: str) -> str:
             return form.get(name, [""])[0]
 
+        invoice, token, instalment = field("invoice"), field("token"), field("instalment")
+        if not (
+            _INVOICE.fullmatch(invoice)
+            and _TOKEN.fullmatch(token)
+            and (not instalment or _INSTALMENT.fullmatch(instalment))
+        ):
+            return _page(404, NOT_FOUND)
         # any amount or currency in the form is ignored: the server prices the invoice
         result = await run_in_threadpool(
             open_checkout,
@@ -86,9 +183,9 @@ def create_app(services: Services) -> FastAPI:
             snapshots=services.snapshots,
             sessions=services.sessions,
             secret=services.portal_secret,
-            invoice=field("invoice"),
-            token=field("token"),
-            instalment=field("instalment") or None,
+            invoice=invoice,
+            token=token,
+            instalment=instalment or None,
             today=services.day(),
         )
         if isinstance(result, Redirect):
@@ -97,38 +194,73 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/webhooks/stripe")
     async def stripe_webhook(request: Request) -> Response:
-        payload = await request.body()
+        payload = await _read(request, MAX_WEBHOOK_BODY)
+        if payload is None:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         signature = request.headers.get("stripe-signature", "")
         event = await run_in_threadpool(verify, payload, signature, services.webhook_secret)
         if event is None:
-            return JSONResponse({"error": "invalid signature"}, status_code=400)
-        applied = await run_in_threadpool(record, services, event)
-        return JSONResponse({"received": True, "duplicate": not applied})
+            return JSONResponse({"error": "invalid signature or body"}, status_code=400)
+        return JSONResponse(await run_in_threadpool(receive, services, event, payload))
 
     return app
 
 
 def verify(payload: bytes, signature: str, secret: str) -> dict[str, Any] | None:
-    """The event, if Stripe signed it within the tolerance; None for anything else."""
+    """The body as a JSON object, if Stripe signed it within the tolerance; else None."""
     import stripe  # only webhook requests pay for importing the SDK
 
-    try:
-        stripe.Webhook.construct_event(payload, signature, secret, SIGNATURE_TOLERANCE)
-    except (ValueError, stripe.SignatureVerificationError):
+    if not signature.isascii():  # the SDK's compare_digest raises on other text
         return None
-    return json.loads(payload)
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature, secret, SIGNATURE_TOLERANCE)
+        body = json.loads(payload)
+    # ValueError: not UTF-8, not JSON, or a number past Python's 4,300 digits;
+    # RecursionError: arrays nested thousands deep
+    except (ValueError, RecursionError, stripe.SignatureVerificationError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
-def record(services: Services, event: dict[str, Any]) -> bool:
-    """Apply what the event means; False if it was seen before."""
-    obj = event["data"]["object"]
-    kind = event["type"]
-    session = services.store.session(obj["id"]) if kind.startswith("checkout.session.") else None
-    intent = obj.get("payment_intent")
-    existing = services.store.payment(intent) if isinstance(intent, str) else None
-    received = datetime.fromtimestamp(event.get("created", 0), ZoneInfo(services.timezone)).date()
+def receive(services: Services, body: Mapping[str, Any], payload: bytes) -> dict[str, bool]:
+    """What a signed JSON object means, applied once: the webhook's answer.
+
+    An event we understand is planned and applied (``duplicate``: it was seen before); one we
+    do not is kept for review and changes nothing else.
+    """
+    event = understand(body)
+    if isinstance(event, NotUnderstood):
+        keep_for_review(services, event, payload)
+        return {"received": True, "understood": False}
+    applied = record(services, event.plain())
+    return {"received": True, "understood": True, "duplicate": not applied}
+
+
+def keep_for_review(services: Services, failure: NotUnderstood, payload: bytes) -> bool:
+    """Record a signed event that is not understood for a person, once; no state changes."""
+    kept = services.store.apply(review(failure, payload))
+    if kept:  # a line, not a traceback; the review holds the excerpt
+        log.warning(
+            "stripe event %s (%s) not understood: %s",
+            failure.event_id or "without an id",
+            ascii(failure.type),
+            "; ".join(failure.errors),
+        )
+    return kept
+
+
+def record(services: Services, event: Mapping[str, Any]) -> bool:
+    """Apply what an understood event means (``Event.plain``); False if it was seen before."""
+    received = datetime.fromtimestamp(event["created"], ZoneInfo(services.timezone)).date()
     if services.today is not None:
         # a pinned day (tests, `portal serve --today`) is the latest anything can happen on:
         # the billing rules ignore payments dated after it
         received = min(received, services.day())
-    return services.store.apply(plan(event, session, existing, received.isoformat()))
+    kind, day = event["type"], received.isoformat()
+    if kind not in HANDLED:  # its object was not checked, so it is not read
+        return services.store.apply(plan(event, None, None, day))
+    obj = event["data"]["object"]
+    session = services.store.session(obj["id"]) if kind.startswith("checkout.session.") else None
+    intent = obj.get("payment_intent")
+    existing = services.store.payment(intent) if isinstance(intent, str) else None
+    return services.store.apply(plan(event, session, existing, day))

@@ -32,11 +32,14 @@ def plan(
     existing: Payment | None,
     received: str,
 ) -> Change:
-    """The change one event makes; ``received`` is the event's day in the agency's zone."""
-    kind, obj = event["type"], event["data"]["object"]
-    event_id = event["id"]
+    """The change one event makes; ``received`` is the event's day in the agency's zone.
+
+    ``event`` has passed ``events.understand``: every field read here has its type.
+    """
+    kind, event_id = event["type"], event["id"]
     if kind not in HANDLED:
-        return Change(event_id)  # recorded as seen, nothing else
+        return Change(event_id)  # recorded as seen, nothing else (its object is not read)
+    obj = event["data"]["object"]
     if kind.startswith("checkout.session."):
         return _session_event(event_id, kind, obj, session, received)
     if kind == "charge.refunded":
@@ -100,10 +103,21 @@ def _refund(event_id: str, charge: Mapping[str, Any], existing: Payment | None) 
         return Change(
             event_id, reviews=[{"problem": "refund of an unknown payment", "charge": charge["id"]}]
         )
-    amount = _ours(charge.get("amount_refunded"), existing.currency)
-    if amount is None:
+    currency = str(charge.get("currency", "")).upper()
+    amount = _ours(charge.get("amount_refunded"), currency)
+    if amount is None or currency != existing.currency.upper() or amount > existing.amount:
+        # Stripe never refunds more than was paid, nor in another currency: a person looks
         return Change(
-            event_id, reviews=[{"problem": "refund amount not understood", "charge": charge["id"]}]
+            event_id,
+            reviews=[
+                {
+                    "problem": "refund amount not understood",
+                    "charge": charge["id"],
+                    "payment": existing.id,
+                    "invoice": existing.invoice,
+                    "received": [charge.get("amount_refunded"), currency],  # Stripe's units
+                }
+            ],
         )
     refunded = replace(existing, refunded=amount)
     return Change(

@@ -1,20 +1,34 @@
-"""Real local servers the integration tests share: moto's standalone AWS server, SMTP."""
+"""Real local servers the integration tests share: moto's standalone AWS server, SMTP, and
+the payment app itself (the sample built, uvicorn, a local Stripe) with its helpers."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from aiosmtpd.controller import Controller
 
+from functions.app import Services, create_app
 from functions.mailer.smtp import SmtpMailer
-from tests.conftest import ROOT
+from functions.site import FolderSite
+from functions.snapshots import FolderSnapshots
+from functions.store import SqliteStore
+from local.stripe_server.server import LocalStripe
+from site_builder.build import build
+from site_builder.tokens import client_token
+from tests.conftest import ROOT, SAMPLE, SAMPLE_TODAY, SECRET
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +135,97 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield server
     finally:
         server.stop()
+
+
+# Currencies whose Stripe units are not ISO 4217's minor units: (client, currency, amount as
+# written, what Stripe is sent, or None when Stripe cannot charge it exactly)
+STRIPE_UNITS = {
+    "INV-2026-0901": ("budapest", "HUF", "12700", 1270000),  # whole forints, counted in 1/100
+    "INV-2026-0902": ("reykjavik", "ISK", "10000", 1000000),
+    "INV-2026-0903": ("kuwait", "KWD", "10.490", 10490),
+    "INV-2026-0904": ("kuwait", "KWD", "10.499", None),  # Stripe charges KWD in steps of 0.010
+}
+
+
+def _add_stripe_unit_invoices(content: Path) -> None:
+    for number, (client, currency, amount, _) in STRIPE_UNITS.items():
+        (content / "clients" / f"{client}.yaml").write_text(
+            f"name: {client.title()} Ltd\nlocale: en\ncurrency: {currency}\n"
+            f"contacts:\n  - {{name: Ana, email: ana@{client}.example, role: billing}}\n"
+            "token_version: 1\n",
+            encoding="utf-8",
+        )
+        (content / "invoices" / f"{number}.yaml").write_text(
+            f"client: {client}\nissued: 2026-11-01\ndue: 2026-12-20\ntitle: Retainer\n"
+            f'items:\n  - {{description: Retainer, quantity: 1, unit_price: "{amount}"}}\n',
+            encoding="utf-8",
+        )
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The payment app under uvicorn on the built sample (plus the STRIPE_UNITS invoices), a
+    local Stripe delivering its webhooks to it, SMTP for the outbox: one per test module."""
+    out = tmp_path_factory.mktemp("site")
+    content = out / "content"
+    shutil.copytree(SAMPLE, content)
+    _add_stripe_unit_invoices(content)
+    build(content, out, SAMPLE_TODAY, secret=SECRET)
+    store = SqliteStore(out / "store.sqlite3")
+    store.put_invoices(json.loads((out / "build" / "ledger.json").read_text())["invoices"])
+    smtp = SmtpServer()
+    with LocalStripe(duplicate_deliveries=2) as stripe_server:
+        services = Services(
+            store=store,
+            snapshots=FolderSnapshots(out / "build" / "clients"),
+            sessions=stripe_server.client().v1.checkout.sessions,
+            portal_secret=SECRET,
+            webhook_secret=stripe_server.webhook_secret,
+            timezone="America/Los_Angeles",
+            today=lambda: SAMPLE_TODAY,
+            mailer=smtp.mailer(),
+            site=FolderSite(out / "public"),
+        )
+        config = uvicorn.Config(
+            create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        assert wait_until(lambda: server.started, 10)
+        url = f"http://127.0.0.1:{config.port}"
+        stripe_server.webhook_url = f"{url}/webhooks/stripe"
+        yield {
+            "url": url,
+            "store": store,
+            "stripe": stripe_server,
+            "services": services,
+            "smtp": smtp,
+            "public": out / "public",
+            "root": out,  # the build, the store and the site: where the app may write
+        }
+        server.should_exit = True
+        thread.join(timeout=10)
+    smtp.stop()
+
+
+def token(client: str = "harbor-light") -> str:
+    return client_token(SECRET, client, 1)
+
+
+def checkout(system: dict[str, Any], **form: str) -> httpx.Response:
+    return httpx.post(f"{system['url']}/checkout", data=form, follow_redirects=False)
+
+
+def session_of(system: dict[str, Any], location: str) -> dict[str, Any]:
+    session_id = location.rsplit("/", 1)[1]
+    return system["stripe"].client().v1.checkout.sessions.retrieve(session_id)

@@ -7,124 +7,25 @@ Stripe-compatible server, and its signed webhook deliveries back to the app.
 from __future__ import annotations
 
 import json
-import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from email import message_from_bytes, policy
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 
-from functions.app import Services, create_app, record
-from functions.site import FolderSite
-from functions.snapshots import FolderSnapshots
+from functions.app import Services, record
 from functions.store import SqliteStore
 from functions.store.base import CheckoutSession
 from functions.work import drain_outbox
-from local.stripe_server.server import LocalStripe
 from local.stripe_server.webhooks import sign_payload
-from site_builder.build import build
-from site_builder.tokens import client_token
-from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
-from tests.integration.conftest import SmtpServer, free_port
+from tests.conftest import SECRET
+from tests.integration.conftest import STRIPE_UNITS, checkout, session_of, token, wait_until
 
 OPEN = "INV-2026-0130"  # harbor-light, $1,650.00, due in 3 days
 PAID = "INV-2026-0101"  # harbor-light, paid in May
-# Currencies whose Stripe units are not ISO 4217's minor units: (client, currency, amount as
-# written, what Stripe is sent, or None when Stripe cannot charge it exactly)
-STRIPE_UNITS = {
-    "INV-2026-0901": ("budapest", "HUF", "12700", 1270000),  # whole forints, counted in 1/100
-    "INV-2026-0902": ("reykjavik", "ISK", "10000", 1000000),
-    "INV-2026-0903": ("kuwait", "KWD", "10.490", 10490),
-    "INV-2026-0904": ("kuwait", "KWD", "10.499", None),  # Stripe charges KWD in steps of 0.010
-}
-
-
-def _add_stripe_unit_invoices(content: Path) -> None:
-    for number, (client, currency, amount, _) in STRIPE_UNITS.items():
-        (content / "clients" / f"{client}.yaml").write_text(
-            f"name: {client.title()} Ltd\nlocale: en\ncurrency: {currency}\n"
-            f"contacts:\n  - {{name: Ana, email: ana@{client}.example, role: billing}}\n"
-            "token_version: 1\n",
-            encoding="utf-8",
-        )
-        (content / "invoices" / f"{number}.yaml").write_text(
-            f"client: {client}\nissued: 2026-11-01\ndue: 2026-12-20\ntitle: Retainer\n"
-            f'items:\n  - {{description: Retainer, quantity: 1, unit_price: "{amount}"}}\n',
-            encoding="utf-8",
-        )
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    out = tmp_path_factory.mktemp("site")
-    content = out / "content"
-    shutil.copytree(SAMPLE, content)
-    _add_stripe_unit_invoices(content)
-    build(content, out, SAMPLE_TODAY, secret=SECRET)
-    store = SqliteStore(out / "store.sqlite3")
-    store.put_invoices(json.loads((out / "build" / "ledger.json").read_text())["invoices"])
-    smtp = SmtpServer()
-    with LocalStripe(duplicate_deliveries=2) as stripe_server:
-        services = Services(
-            store=store,
-            snapshots=FolderSnapshots(out / "build" / "clients"),
-            sessions=stripe_server.client().v1.checkout.sessions,
-            portal_secret=SECRET,
-            webhook_secret=stripe_server.webhook_secret,
-            timezone="America/Los_Angeles",
-            today=lambda: SAMPLE_TODAY,
-            mailer=smtp.mailer(),
-            site=FolderSite(out / "public"),
-        )
-        config = uvicorn.Config(
-            create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        assert wait_until(lambda: server.started, 10)
-        url = f"http://127.0.0.1:{config.port}"
-        stripe_server.webhook_url = f"{url}/webhooks/stripe"
-        yield {
-            "url": url,
-            "store": store,
-            "stripe": stripe_server,
-            "services": services,
-            "smtp": smtp,
-            "public": out / "public",
-        }
-        server.should_exit = True
-        thread.join(timeout=10)
-    smtp.stop()
-
-
-def token(client: str = "harbor-light") -> str:
-    return client_token(SECRET, client, 1)
-
-
-def checkout(system: dict[str, Any], **form: str) -> httpx.Response:
-    return httpx.post(f"{system['url']}/checkout", data=form, follow_redirects=False)
-
-
-def session_of(system: dict[str, Any], location: str) -> dict[str, Any]:
-    session_id = location.rsplit("/", 1)[1]
-    return system["stripe"].client().v1.checkout.sessions.retrieve(session_id)
 
 
 def test_health(system: dict[str, Any]) -> None:

@@ -127,13 +127,13 @@ def genuine_events(sessions: list[CheckoutSession]) -> list[dict[str, Any]]:
     for n, s in enumerate(sessions):
         if n % 2:  # a bank debit: settles days later
             debit = {"payment_status": "unpaid", "payment_method_types": ["us_bank_account"]}
-            events.append(event(f"evt_{n}_a", "checkout.session.completed", s, **debit))
+            events.append(event(f"evt_{n}a", "checkout.session.completed", s, **debit))
             events.append(
-                event(f"evt_{n}_b", "checkout.session.async_payment_succeeded", s, **debit)
+                event(f"evt_{n}b", "checkout.session.async_payment_succeeded", s, **debit)
             )
         else:
-            events.append(event(f"evt_{n}_a", "checkout.session.completed", s))
-            events.append(event(f"evt_{n}_b", "payment_intent.succeeded", s))
+            events.append(event(f"evt_{n}a", "checkout.session.completed", s))
+            events.append(event(f"evt_{n}b", "payment_intent.succeeded", s))
     return events
 
 

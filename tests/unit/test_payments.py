@@ -91,7 +91,10 @@ def test_expiry_refund_and_dispute() -> None:
     assert expired.sessions == {"cs_1": "expired"} and not expired.payments
     paid = Payment("pi_1", "INV-1", "acme", 103000, "USD", "d", "card", "succeeded")
     refund = plan(
-        event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 3000}),
+        event(
+            "charge.refunded",
+            {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 3000, "currency": "usd"},
+        ),
         None,
         paid,
         "d",
