@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from infra.aws import Aws, DeployError
 from infra.template import SECRET_PARAMETERS, parameter_name
-from site_builder.tokens import DEVELOPMENT_SECRET, MIN_SECRET_BYTES
+from site_builder.tokens import DEVELOPMENT_SECRET, SecretError, portal_secret
 
 Say = Callable[[str], None]
 
@@ -53,5 +53,7 @@ def _check_portal_secret(value: str) -> None:
             "PORTAL_SECRET is the development secret: anyone could compute every portal URL; "
             "set a random one (32+ bytes) to deploy"
         )
-    if len(value.encode()) < MIN_SECRET_BYTES:
-        raise DeployError(f"PORTAL_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
+    try:
+        portal_secret({"PORTAL_SECRET": value})  # the build's own checks, and their words
+    except SecretError as exc:
+        raise DeployError(str(exc)) from None

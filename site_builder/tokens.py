@@ -58,7 +58,9 @@ def client_token(secret: str, client_id: str, token_version: int) -> str:
 
 
 def token_matches(secret: str, client_id: str, token_version: int, token: str) -> bool:
-    return hmac.compare_digest(client_token(secret, client_id, token_version), token)
+    # as bytes: compare_digest refuses text that is not ASCII, and a token comes from a form
+    expected = client_token(secret, client_id, token_version).encode()
+    return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))
 
 
 def secret_fingerprint(secret: str) -> str:

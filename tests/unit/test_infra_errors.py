@@ -114,3 +114,17 @@ def test_the_deploy_command_says_what_is_missing_in_one_line(
     assert result.exit_code == 1
     assert "deploy failed: no AWS credentials found" in result.output
     assert not (tmp_path / "public").exists()  # nothing was built before the check
+
+
+@pytest.mark.parametrize(
+    ("secret", "said"),
+    [("short", "at least 16 bytes"), ("\udcff" * 40, "not UTF-8"), ("x" * 40, None)],
+)
+def test_a_deploys_secret_is_checked_as_the_builds_is(secret: str, said: str | None) -> None:
+    from infra.parameters import _check_portal_secret
+
+    if said is None:
+        _check_portal_secret(secret)
+        return
+    with pytest.raises(DeployError, match=said):
+        _check_portal_secret(secret)

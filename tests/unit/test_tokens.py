@@ -17,3 +17,11 @@ def test_bumping_the_version_or_changing_the_secret_revokes_it() -> None:
     assert client_token("s" * 32, "acme2", 1) != token
     assert token_matches("s" * 32, "acme", 1, token)
     assert not token_matches("s" * 32, "acme", 2, token)
+
+
+def test_a_token_of_any_text_is_refused_never_raises() -> None:
+    secret = "s" * 32
+    good = client_token(secret, "acme", 1)
+    assert token_matches(secret, "acme", 1, good)
+    for odd in ("", "é" * 32, "\udcff" * 32, good + "x", good.upper()):
+        assert not token_matches(secret, "acme", 1, odd)
