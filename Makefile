@@ -6,7 +6,7 @@ SAMPLE_TODAY ?= 2026-11-23
 
 PORT   ?= 8000
 
-.PHONY: serve demo test chromium lint bench translations clean
+.PHONY: serve demo test chromium lint bench fuzz translations clean
 
 $(BIN)/portal: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ chromium:
 
 bench: $(BIN)/portal
 	$(BIN)/python bench/build.py
+
+# Longer fuzzing than the suite's: each fuzzer FUZZ_EXAMPLES examples (webhook events,
+# /checkout forms, content mutations), then bench/fuzz_content.py's tally of what it found.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(BIN)/portal
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
+	  tests/integration/test_fuzz.py tests/functional/test_fuzz_content.py
+	$(BIN)/python bench/fuzz_content.py
 
 # Re-extract UI strings into the catalogs (after editing templates or wording.py).
 translations: $(BIN)/portal
