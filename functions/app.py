@@ -12,7 +12,6 @@ only then planned and applied; what is signed but not understood is answered 200
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -29,9 +28,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from functions.checkout import Redirect, SessionsApi, open_checkout
+from functions.checkout import NOT_FOUND, Redirect, open_checkout
 from functions.events import NotUnderstood, review, understand
+from functions.notices import STYLE_SOURCE, Notice, render, returned
 from functions.payments import HANDLED, plan
+from functions.sessions import SessionsApi
 from functions.store.base import Store
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ MAX_WEBHOOK_BODY = 512 * 1024
 # Anything else is the same 404 as an unknown invoice, before the store is asked.
 _INVOICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SESSION = re.compile(r"cs_(?:test_|live_)?[A-Za-z0-9]{1,250}")
 _INSTALMENT = re.compile(r"[1-9][0-9]{0,3}")
 # A Host header that can be named in a Content-Security-Policy as it is
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
@@ -74,17 +76,13 @@ class Services:
         return self.today() if self.today else datetime.now(ZoneInfo(self.timezone)).date()
 
 
-NOT_FOUND = "No such invoice in this portal."  # as open_checkout's: one answer for both
+def _page(notice: Notice) -> HTMLResponse:
+    return HTMLResponse(render(notice), status_code=notice.status)
 
 
-def _page(status: int, message: str) -> HTMLResponse:
-    body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer">'
-        f"<title>{html.escape(message)}</title></head><body><p>{html.escape(message)}</p>"
-        "</body></html>"
-    )
-    return HTMLResponse(body, status_code=status)
+def _plain(status: int, message: str) -> HTMLResponse:
+    """A page for a request that names nothing we know: in English, with no way back."""
+    return _page(Notice(status, message, message))
 
 
 class _App(FastAPI):
@@ -128,7 +126,10 @@ def _page_policy(scope: Scope) -> str:
     if not _HOST.fullmatch(host):
         host = "localhost"  # the sender's text: only a plain host and port go into a header
     scheme = "https" if scope.get("scheme") == "https" else "http"
-    return f"{content_security_policy(f'{scheme}://{host}')}; frame-ancestors 'none'"
+    policy = content_security_policy(f"{scheme}://{host}")
+    # the notices' one inline stylesheet, by its hash: no other inline style or script runs
+    policy = policy.replace("style-src 'self'", f"style-src 'self' {STYLE_SOURCE}")
+    return f"{policy}; frame-ancestors 'none'"
 
 
 async def _read(request: Request, limit: int) -> bytes | None:
@@ -163,7 +164,7 @@ def create_app(services: Services) -> FastAPI:
     async def checkout(request: Request) -> Response:
         body = await _read(request, MAX_BODY)
         if body is None:
-            return _page(413, "Request too large.")
+            return _plain(413, "Request too large.")
         form = parse_qs(body.decode("utf-8", "replace"))
 
         def field(name: str) -> str:
@@ -175,7 +176,7 @@ def create_app(services: Services) -> FastAPI:
             and _TOKEN.fullmatch(token)
             and (not instalment or _INSTALMENT.fullmatch(instalment))
         ):
-            return _page(404, NOT_FOUND)
+            return _plain(404, NOT_FOUND)
         # any amount or currency in the form is ignored: the server prices the invoice
         result = await run_in_threadpool(
             open_checkout,
@@ -190,7 +191,22 @@ def create_app(services: Services) -> FastAPI:
         )
         if isinstance(result, Redirect):
             return RedirectResponse(result.url, status_code=303)
-        return _page(result.status, result.reason)
+        return _page(result)
+
+    @app.get("/paid")
+    async def paid(session: str = "") -> Response:
+        """Where Stripe's checkout returns: what became of the payment, at once."""
+        if not _SESSION.fullmatch(session):
+            return _plain(404, NOT_FOUND)
+        found = await run_in_threadpool(
+            returned,
+            store=services.store,
+            snapshots=services.snapshots,
+            sessions=services.sessions,
+            secret=services.portal_secret,
+            session_id=session,
+        )
+        return _page(found) if found is not None else _plain(404, NOT_FOUND)
 
     @app.post("/webhooks/stripe")
     async def stripe_webhook(request: Request) -> Response:

@@ -11,9 +11,11 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
+from functions.notices import Notice, invoice_page, translations
 from functions.recorded import invoice_account
+from functions.sessions import SessionsApi
 from functions.snapshots import Snapshots
 from functions.store.base import CheckoutSession, Store
 from site_builder.bundle import ClientBundle
@@ -22,29 +24,13 @@ from site_builder.tokens import token_matches
 
 log = logging.getLogger(__name__)
 SESSION_LIFETIME = 3600  # seconds; Stripe accepts 30 minutes to 24 hours
-REFUSED = {
-    "paid": "This invoice is already paid.",
-    "void": "This invoice is not payable.",
-    "draft": "This invoice is not payable.",
-    "disputed": "This invoice is under dispute: please contact us before paying it.",
-}
-
-
-class SessionsApi(Protocol):
-    def create(self, params: dict[str, Any], options: dict[str, Any]) -> Any: ...
+REFUSED = frozenset({"paid", "void", "draft", "disputed"})
+NOT_FOUND = "No such invoice in this portal."  # one answer for an unknown invoice or token
 
 
 @dataclass(frozen=True)
 class Redirect:
     url: str
-
-
-@dataclass(frozen=True)
-class Refusal:
-    # 404: unknown invoice or wrong token (the same answer); 409: nothing Stripe can be asked
-    # to charge; 502: Stripe refused or could not be reached
-    status: int
-    reason: str
 
 
 def open_checkout(
@@ -58,9 +44,14 @@ def open_checkout(
     instalment: str | None,
     today: date,
     now: float | None = None,
-) -> Redirect | Refusal:
+) -> Redirect | Notice:
+    """Stripe's page for the amount due today, or a page that says why not.
+
+    404: an unknown invoice or a wrong token (the same answer); 409: nothing Stripe can be
+    asked to charge; 502: Stripe refused or could not be reached.
+    """
     now = time.time() if now is None else now
-    not_found = Refusal(404, "No such invoice in this portal.")
+    not_found = Notice(404, NOT_FOUND, NOT_FOUND)
     entry = store.invoice(invoice)
     bundle = snapshots.load(entry["client"]) if entry else None
     if entry is None or bundle is None:
@@ -71,8 +62,31 @@ def open_checkout(
     if figures is None:
         return not_found
     st = figures.statement
+    t = translations(bundle.locale)
+
+    def refused(status: int, title: str, message: str) -> Notice:
+        return Notice(
+            status,
+            title,
+            message,
+            back=invoice_page(bundle.agency.portal_url, token, invoice),
+            back_label=t.gettext("Back to the invoice"),
+            lang=bundle.locale.replace("_", "-"),
+            agency=bundle.agency.name,
+        )
+
     if st.status in REFUSED:
-        return Refusal(409, REFUSED[st.status])
+        if st.status == "paid":
+            return refused(
+                409, t.gettext("Already paid"), t.gettext("This invoice is paid. Thank you!")
+            )
+        if st.status == "disputed":
+            return refused(
+                409,
+                t.gettext("Under dispute"),
+                t.gettext("This invoice is under dispute: please contact us before paying it."),
+            )
+        return refused(409, t.gettext("Nothing to pay"), t.gettext("This invoice is not payable."))
     n: int | None = None
     amount = st.amount_due
     if instalment:
@@ -81,12 +95,19 @@ def open_checkout(
             return not_found
         n, amount = entry_figures.n, entry_figures.amount_due
     if amount <= 0:
-        return Refusal(409, "This instalment is already paid.")
+        return refused(
+            409, t.gettext("Already paid"), t.gettext("This instalment is paid. Thank you!")
+        )
 
     try:
         to_stripe(amount, st.currency)
     except MoneyError as exc:
-        return Refusal(409, f"This amount cannot be paid online: {exc}. Please contact us.")
+        return refused(
+            409,
+            t.gettext("Cannot be paid online"),
+            t.gettext("This amount cannot be paid online (%(why)s). Please contact us.")
+            % {"why": exc},
+        )
 
     reusable = store.open_session(invoice, n, amount, now)
     if reusable is not None:
@@ -98,8 +119,10 @@ def open_checkout(
     except stripe.StripeError as exc:
         # the client sees a page that says what to do; the agency sees Stripe's own words
         log.warning("checkout %s: Stripe refused the session: %s", invoice, exc)
-        return Refusal(
-            502, "The payment page could not be opened just now. Please try again in a moment."
+        return refused(
+            502,
+            t.gettext("Payment page unavailable"),
+            t.gettext("The payment page could not be opened just now. Please try again shortly."),
         )
     store.save_session(session)
     return Redirect(session.url)
@@ -144,7 +167,8 @@ def _create(
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "expires_at": int(now) + SESSION_LIFETIME,
-        "success_url": f"{portal}/invoices/{invoice}.html?paid={{CHECKOUT_SESSION_ID}}",
+        # the API's return page says at once what became of the payment, then links back
+        "success_url": f"{agency.api_url.rstrip('/')}/paid?session={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{portal}/invoices/{invoice}.html",
     }
     if agency.allowed_payment_method_types:

@@ -26,13 +26,19 @@ class StripeSessions:
         self._api: Any = None
 
     def create(self, params: dict[str, Any], options: dict[str, Any]) -> Any:
+        return self._sessions().create(params, options)
+
+    def retrieve(self, session_id: str) -> Any:
+        return self._sessions().retrieve(session_id)
+
+    def _sessions(self) -> Any:
         if self._api is None:
             import stripe
 
             bases = {"api": self.api_base} if self.api_base else {}
             client = stripe.StripeClient(self.api_key, base_addresses=bases)  # type: ignore[arg-type]
             self._api = client.v1.checkout.sessions
-        return self._api.create(params, options)
+        return self._api
 
 
 def store_from_env(env: Mapping[str, str]) -> Store:

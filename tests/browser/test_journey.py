@@ -142,6 +142,12 @@ def test_a_client_pays_an_invoice_with_the_keyboard_alone(
     tab_to(page, page.get_by_role("button", name="Pay by card"))
     enter(page)
 
+    # Stripe's return: the API says at once that the money arrived, then leads back
+    expect(page.locator("h1")).to_have_text(_("Thank you: payment received"))
+    page.screenshot(path=artifacts / f"{locale}-paid-return.png", full_page=True)
+    tab_to(page, page.get_by_role("link", name=_("Back to the invoice")))
+    enter(page)
+
     # back in the portal: paid, with its receipt, once the webhook and the re-publish are done
     assert page.url.startswith(serve.portals[client].removesuffix("index.html"))
     reload_until(
@@ -240,6 +246,9 @@ def test_a_bank_debit_shows_processing_then_paid(
     tab_to(page, page.locator("form.pay button").first)
     enter(page)
     tab_to(page, page.get_by_role("button", name="Pay by bank debit (succeeds)"))
+    enter(page)
+    expect(page.locator("h1")).to_have_text(_("Thank you: payment processing"))
+    tab_to(page, page.get_by_role("link", name=_("Back to the invoice")))
     enter(page)
     reload_until(page, lambda: badge(page) == _("Payment processing"), "payment processing")
     expect(page.locator(".due")).to_contain_text("your bank is processing it")

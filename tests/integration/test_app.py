@@ -80,7 +80,7 @@ def test_tampered_checkouts_create_no_session(system: dict[str, Any]) -> None:
     paid = checkout(system, invoice=PAID, token=token())
     assert wrong.status_code == other_client.status_code == unknown.status_code == 404
     assert wrong.text == unknown.text  # nothing tells an unknown invoice from a wrong token
-    assert paid.status_code == 409 and "already paid" in paid.text
+    assert paid.status_code == 409 and "Already paid" in paid.text
     assert len(sessions.list({"limit": 100})["data"]) == before
 
 

@@ -135,7 +135,10 @@ def test_checkout_goes_to_the_local_stripe_and_a_payment_comes_back(
     location = answer.headers["location"]
     assert location.startswith(f"{system.stripe.url}/pay/cs_")
     result = system.stripe.pay(location.rsplit("/", 1)[1])
-    assert result.redirect_url and result.redirect_url.startswith(f"{portal(system)}invoices/")
+    assert result.redirect_url and result.redirect_url.startswith(f"{system.api_url}/paid?")
+    returned = httpx.get(result.redirect_url)  # Stripe's return: the truth at once, the way back
+    assert "Thank you: payment received" in returned.text
+    assert f'href="{portal(system)}invoices/{OPEN}.html"' in returned.text
 
     # the webhook wakes the drain: the receipt and the re-publish follow within moments
     wait_until(lambda: "Paid in full" in httpx.get(f"{portal(system)}invoices/{OPEN}.html").text)
