@@ -22,6 +22,7 @@ from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, 
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry, pages_change
 from site_builder.model import Agency, Client, Payment
+from site_builder.money import stripe_problem
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 from site_builder.views import client_pages
@@ -120,6 +121,9 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
         for number, problem in exc.problems:
             validator.error(sources[number], _billing_loc(problem), problem.message)
         figures = []
+    for account in figures:
+        for loc, problem in chargeable(account):
+            validator.error(sources[account.invoice.number], loc, problem)
     result.errors = validator.errors
     if result.errors:
         return result
@@ -145,6 +149,26 @@ def _snapshot(bundle: ClientBundle) -> bytes:
     # the files wrote: the terms' inheritance (model_fields_set) must survive the round trip,
     # or a client's partial terms would drop the agency's early discount.
     return bundle.model_dump_json(exclude_unset=True).encode()
+
+
+def chargeable(account: Account) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """What of an open invoice Stripe could not charge exactly, where the content says it.
+
+    Named by ``portal check`` rather than found by a client pressing Pay: Stripe's units
+    (``money.stripe_problem``) are not always the currency's, and it has minimum charges.
+    """
+    st = account.statement
+    if st.status not in ("open", "partially_paid", "overdue"):
+        return
+    instalments = 0
+    for entry in st.entries:
+        loc: tuple[str | int, ...] = ("items",)
+        if entry.kind == "deposit":
+            loc = ("deposit",)
+        elif entry.kind == "instalment":
+            loc, instalments = ("instalments", instalments), instalments + 1
+        if entry.amount > 0 and (problem := stripe_problem(entry.amount, st.currency)):
+            yield loc, f"{problem}: change the amount, or have it paid offline (payments/)"
 
 
 def render_portal(

@@ -475,3 +475,26 @@ def _near(source: list[str], line_no: int, key: str) -> bool:
 def test_check_passes_on_the_sample() -> None:
     result = CliRunner().invoke(app, ["check", "--today", SAMPLE_TODAY.isoformat()])
     assert result.exit_code == 0, result.output
+
+
+def test_check_names_an_amount_stripe_cannot_charge_exactly(content: Path) -> None:
+    (content / "clients" / "kuwait.yaml").write_text(
+        "name: Kuwait Ltd\nlocale: en\ncurrency: KWD\n"
+        "contacts:\n  - {name: Ana, email: ana@kuwait.example, role: billing}\n",
+        encoding="utf-8",
+    )
+    (content / "invoices" / "INV-2026-0901.yaml").write_text(
+        "client: kuwait\nissued: 2026-11-01\ndue: 2026-12-20\n"
+        'items:\n  - {description: Retainer, quantity: 1, unit_price: "10.499"}\n'
+        "instalments:\n"
+        '  - {due: 2026-12-01, amount: "10.000"}\n'
+        '  - {due: 2026-12-20, amount: "0.499"}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["check", "--content", str(content), "--today", SAMPLE_TODAY.isoformat()]
+    )
+    assert result.exit_code == 2, result.output
+    (problem,) = [line for line in result.output.splitlines() if "INV-2026-0901" in line]
+    assert problem.startswith("invoices/INV-2026-0901.yaml:8: instalments[1]:")
+    assert "steps of 0.010" in problem and "paid offline" in problem
