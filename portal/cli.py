@@ -49,6 +49,16 @@ StoreOpt = Annotated[
         dir_okay=False,
     ),
 ]
+BuildStoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        envvar="PORTAL_STORE",
+        help="A local payment store (SQLite) whose payments the portals show, and which "
+        "receives the ledger; none unless given (portal serve's is .portal/store.sqlite3).",
+        dir_okay=False,
+    ),
+]
 TodayOpt = Annotated[
     str | None, typer.Option("--today", help="The day to build for (YYYY-MM-DD); default: today.")
 ]
@@ -120,18 +130,19 @@ def build(
     ] = Path("."),
     today: TodayOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Re-render every client.")] = False,
-    store_path: StoreOpt = DEFAULT_STORE,
+    store_path: BuildStoreOpt = None,
 ) -> None:
     """Build every client's portal into public/ and the private build/ folder.
 
-    Payments recorded by the payment functions (the local store) count as the
-    content's own; the store receives the new ledger.
+    With --store, payments recorded by the payment functions (a local store) count as the
+    content's own and the store receives the new ledger; without, a scratch build touches
+    no store.
     """
     _show_warnings()
     show_bar = sys.stderr.isatty() and not os.environ.get("CI")
-    store = SqliteStore(store_path)
+    store = SqliteStore(store_path) if store_path is not None else None
     problems: list[str] = []
-    recorded = by_client(store, problems)
+    recorded = by_client(store, problems) if store is not None else {}
     try:
         if show_bar:
             with Progress(
@@ -159,7 +170,8 @@ def build(
     except SecretError as exc:
         err_console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
-    store.put_invoices(report.ledger_changes)
+    if store is not None:
+        store.put_invoices(report.ledger_changes)
     report_page = write_report(out, content, store)
     for problem in [*problems, *map(str, report.set_aside)]:  # the store's, not the content's
         err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)

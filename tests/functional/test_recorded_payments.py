@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from functions.recorded import by_client
@@ -150,3 +151,16 @@ def test_a_stored_payment_that_is_no_payment_is_named_and_the_build_goes_on(
     assert "pi_x/../../../../tmp/x" in result.stderr and "not counted" in result.stderr
     assert ledger(tmp_path / "out")["INV-2026-0130"]["status"] == "paid"
     assert not Path("/tmp/x").exists()
+
+
+def test_a_build_without_store_touches_none(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch build never writes into the store `portal serve` uses: only --store does."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PORTAL_STORE", raising=False)
+    args = ["build", "--content", str(content), "--out", "out", "--today", "2026-11-23"]
+    result = CliRunner().invoke(app, args, env={"PORTAL_SECRET": SECRET, "CI": "1"})
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / ".portal").exists()
+    assert (tmp_path / "out" / "build" / "ledger.json").exists()
