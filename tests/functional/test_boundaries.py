@@ -57,3 +57,14 @@ def test_a_later_incremental_build_equals_a_full_build_that_day(tmp_path: Path) 
     assert ledger(step) == ledger(full)
     assert sum(rendered) < 8 * len(rendered)  # not every client every day
     assert build(SAMPLE, step, LATER, secret=SECRET).clients_rendered == 0
+
+
+def test_overdue_appears_the_day_after_the_due_date(tmp_path: Path) -> None:
+    number, due = "INV-2026-0131", date(2026, 11, 28)  # xinghe, open
+    pages = {}
+    for day in (due, due + timedelta(days=1)):
+        out = tmp_path / day.isoformat()
+        build(SAMPLE, out, day, secret=SECRET)
+        token = clients(out)["xinghe"]["token"]
+        pages[day] = (out / "public" / "c" / token / "invoices" / f"{number}.html").read_text()
+    assert "badge-overdue" not in pages[due] and "badge-overdue" in pages[due + timedelta(days=1)]
