@@ -143,8 +143,11 @@ STRIPE_UNITS = {
     "INV-2026-0901": ("budapest", "HUF", "12700", 1270000),  # whole forints, counted in 1/100
     "INV-2026-0902": ("reykjavik", "ISK", "10000", 1000000),
     "INV-2026-0903": ("kuwait", "KWD", "10.490", 10490),
-    "INV-2026-0904": ("kuwait", "KWD", "10.499", None),  # Stripe charges KWD in steps of 0.010
+    # 10.490 KWD overdue since October: its late fees (3%, then 3% of the balance) make it
+    # 11.129, which Stripe cannot charge (KWD in steps of 0.010): refused at Pay, not rounded
+    "INV-2026-0904": ("kuwait", "KWD", "10.490", None),
 }
+OVERDUE = {"INV-2026-0904": ("2026-10-01", "2026-10-21")}  # issued, due
 
 
 def _add_stripe_unit_invoices(content: Path) -> None:
@@ -155,8 +158,9 @@ def _add_stripe_unit_invoices(content: Path) -> None:
             "token_version: 1\n",
             encoding="utf-8",
         )
+        issued, due = OVERDUE.get(number, ("2026-11-01", "2026-12-20"))
         (content / "invoices" / f"{number}.yaml").write_text(
-            f"client: {client}\nissued: 2026-11-01\ndue: 2026-12-20\ntitle: Retainer\n"
+            f"client: {client}\nissued: {issued}\ndue: {due}\ntitle: Retainer\n"
             f'items:\n  - {{description: Retainer, quantity: 1, unit_price: "{amount}"}}\n',
             encoding="utf-8",
         )
