@@ -274,6 +274,10 @@ class Validator:
                 f"unknown client {_shown(data['client'])}: no such file in clients/",
             )
         data.setdefault("currency", (client and client.currency) or agency.currency)
+        # the agency's tax settings travel with each invoice, so the snapshots that price
+        # it after the build (checkout, reminders) round its tax exactly as the build did
+        data.setdefault("prices_include_tax", agency.prices_include_tax)
+        data.setdefault("tax_rounding", agency.tax_rounding)
         return self.model(Invoice, raw, data)
 
     def payment(self, raw: Raw, invoices: dict[str, Invoice]) -> Payment | None:

@@ -331,6 +331,11 @@ class LatePayers(Model):
 Address = Annotated[list[Line], Field(min_length=1, max_length=8)]
 
 
+# How tax is rounded: once per rate on the sum of that rate's lines (what invoices always did
+# here), or on each line and then summed (what some tax offices and accounting systems expect).
+TaxRounding = Literal["invoice", "line"]
+
+
 class Agency(Model):
     name: Line
     tax_id: Line | None = None
@@ -354,6 +359,9 @@ class Agency(Model):
     payment_terms: Prose | None = None  # free text printed under the terms
     allowed_payment_method_types: list[Slug] | None = None
     late_payers: LatePayers = LatePayers()
+    # defaults for every invoice (an invoice may say otherwise): see Invoice
+    prices_include_tax: bool = False
+    tax_rounding: TaxRounding = "invoice"
 
 
 class Contact(Model):
@@ -387,23 +395,30 @@ class Client(Model):
 # --- invoices ----------------------------------------------------------------
 
 
+class Tax(Model):
+    """A tax rate: the invoice's (every taxable line's default) or one line's own."""
+
+    # a line's rate that names no label takes the invoice's: {percent: "8"} under VAT is VAT 8%
+    label: Annotated[str, Field(min_length=1, max_length=40), OneLine] = "Tax"
+    percent: Percent
+
+
 class LineItem(Model):
     description: Line
     quantity: NonNegativeAmount = Decimal(1)
     unit_price: Amount
     kind: Literal["scope", "out_of_scope", "expense"] = "scope"
     taxable: bool = True
+    tax: Tax | None = None  # this line's own rate, instead of the invoice's
 
     @model_validator(mode="after")
     def _line_in_range(self) -> LineItem:
         if abs(self.quantity * self.unit_price) >= MAX_AMOUNT:
             raise ValueError("quantity times unit_price comes to a quadrillion (10**15) or more")
+        if self.tax is not None and not self.taxable:
+            # which one the agency meant cannot be guessed; a 0% rate is written as one
+            raise ValueError("give either a tax rate or taxable: false, not both")
         return self
-
-
-class Tax(Model):
-    label: Annotated[str, Field(min_length=1, max_length=40), OneLine] = "Tax"
-    percent: Percent
 
 
 class Portion(Model):
@@ -448,6 +463,9 @@ class Invoice(Model):
     title: Line | None = None
     items: Annotated[list[LineItem], Field(min_length=1, max_length=500)]
     tax: Tax | None = None
+    # both default to the agency's setting (filled in when the content is read)
+    prices_include_tax: bool = False  # unit prices are gross: the tax is inside them
+    tax_rounding: TaxRounding = "invoice"
     terms: Terms | None = None
     deposit: Deposit | None = None
     instalments: list[Instalment] | None = None

@@ -15,6 +15,7 @@ from babel.support import Translations
 from site_builder import ics, wording
 from site_builder.billing import EntryStatement
 from site_builder.billing.timeline import amount_on
+from site_builder.billing.totals import LineAmount, TaxRate, Totals
 from site_builder.bundle import Account, ClientBundle, payment_record
 from site_builder.formatting import format_day, format_money
 from site_builder.i18n import resolve_locale
@@ -149,7 +150,7 @@ def client_pages(
             "inv": summary,
             "invoice": inv,
             "po_number": inv.po_number or client.po_number,
-            "line_groups": _line_groups(account, fmt),
+            "line_groups": _line_groups(account, fmt, locale),
             "figures": _figures(account, fmt, locale),
             "payment_terms": wording.payment_terms(
                 t,
@@ -283,15 +284,19 @@ def _entry_pay(account: Account, e: EntryStatement, fmt: Any, locale: str, t: Tr
     )
 
 
-def _line_groups(account: Account, fmt: Any) -> list[tuple[str, list[Row]]]:
+def _line_groups(account: Account, fmt: Any, locale: str) -> list[tuple[str, list[Row]]]:
     """The invoice's lines by kind: agreed scope, then out of scope, then expenses."""
+    totals = account.statement.totals
+    # each line names its rate only where the lines' rates differ (a tax summary is shown)
+    named = len(totals.rates) > 1
     groups: dict[str, list[Row]] = {"scope": [], "out_of_scope": [], "expense": []}
-    for la in account.statement.totals.lines:
-        groups[la.item.kind].append(_line(la, fmt))
+    for la in totals.lines:
+        groups[la.item.kind].append(_line(la, fmt, locale if named else None))
     return [(kind, rows) for kind, rows in groups.items() if rows]
 
 
-def _line(la: Any, fmt: Any) -> Row:
+def _line(la: LineAmount, fmt: Any, locale: str | None) -> Row:
+    """One line; ``locale`` set: with its tax rate ("" for a line not taxed)."""
     item = la.item
     return Row(
         {
@@ -300,23 +305,75 @@ def _line(la: Any, fmt: Any) -> Row:
             "quantity": format(item.quantity.normalize(), "f"),
             "unit_price": item.unit_price,
             "amount": fmt(la.amount),
+            "rate": None if locale is None else _rate_name(la.rate, locale),
         }
     )
 
 
+def _rate_name(rate: TaxRate | None, locale: str) -> str:
+    """The rate as the agency wrote it, in the locale's way: "VAT (23%)", never "2E+1".
+
+    "" for lines not taxed: the template names them in the reader's language.
+    """
+    if rate is None:
+        return ""
+    return f"{rate.label} ({wording.format_pct(rate.percent, locale)})"
+
+
+def _tax_figures(totals: Totals, fmt: Any, locale: str) -> dict[str, Any]:
+    """The tax part of the totals, printing no figure twice.
+
+    One rate and no untaxed lines: subtotal, "VAT (23%)", total, as ever. Several
+    rates (or untaxed lines beside taxed ones): a summary row per rate (net, tax,
+    gross) and the sums below it. No tax to add (no rate, or only 0%): no subtotal,
+    which would be the total again; a stated rate is still printed. Prices that
+    include tax: the total, the tax it includes, and the nets in the summary.
+    """
+    taxed = [row.rate for row in totals.rates if row.rate is not None]
+    summary = len(totals.rates) > 1 or (totals.prices_include_tax and bool(taxed))
+    labels = {rate.label for rate in taxed}
+    return {
+        # the net sum, where it differs from the total and the prices were written net
+        "subtotal": fmt(totals.subtotal) if totals.tax and not totals.prices_include_tax else None,
+        # "VAT (23%)" for one rate; "VAT" for several that share it; else None: "Tax"
+        "tax_name": _rate_name(taxed[0], locale)
+        if len(taxed) == 1
+        else (next(iter(labels)) if len(labels) == 1 else None),
+        "tax": fmt(totals.tax) if taxed else None,
+        "tax_heading": next(iter(labels)) if len(labels) == 1 else None,  # None: "Tax"
+        "prices_include_tax": totals.prices_include_tax,
+        "rates": [
+            Row(
+                {
+                    "name": _rate_name(row.rate, locale),
+                    "net": fmt(row.net),
+                    "tax": fmt(row.tax) if row.rate is not None else None,
+                    "gross": fmt(row.gross),
+                }
+            )
+            for row in totals.rates
+        ]
+        if summary
+        else [],
+        "line_rates": len(totals.rates) > 1,
+    }
+
+
 def _figures(account: Account, fmt: Any, locale: str) -> Row:
     st, totals = account.statement, account.statement.totals
-    tax = account.invoice.tax
+    by_kind = [
+        ("scope", totals.scope),
+        ("out_of_scope", totals.out_of_scope),
+        ("expense", totals.expenses),
+    ]
+    present = {la.item.kind for la in totals.lines}
     return Row(
         {
-            "scope": fmt(totals.scope),
-            "out_of_scope": fmt(totals.out_of_scope) if totals.out_of_scope else None,
-            "expenses": fmt(totals.expenses) if totals.expenses else None,
-            "subtotal": fmt(totals.subtotal),
-            "tax_label": tax.label if tax else None,
-            # as the agency wrote it, in the locale's way: "20%", "23 %", never "2E+1"
-            "tax_percent": wording.format_pct(tax.percent, locale) if tax else None,
-            "tax": fmt(totals.tax) if tax else None,
+            # the sums by kind, where there is more than one kind (else each is the total)
+            "kinds": [(kind, fmt(amount)) for kind, amount in by_kind if kind in present]
+            if len(present) > 1
+            else [],
+            **_tax_figures(totals, fmt, locale),
             "total": fmt(totals.total),
             "late_fees": fmt(st.late_fees) if st.late_fees else None,
             "discount": fmt(st.discount) if st.discount else None,
