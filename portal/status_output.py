@@ -15,7 +15,7 @@ from rich.text import Text
 
 from portal.fitting import Column, fitted
 from site_builder.formatting import format_money, money_formatter
-from site_builder.receivables.attention import Attention
+from site_builder.receivables.attention import Attention, attention_lines
 from site_builder.receivables.figures import BUCKET_LABELS, BUCKETS, Receivables
 from site_builder.receivables.output import percent
 
@@ -141,31 +141,7 @@ def tables(figures: Receivables, attention: Attention, locale: str, width: int) 
 
 
 def _attention(attention: Attention) -> list[Any]:
-    """What needs a person, a line each: prose, which the terminal may wrap between words."""
-    lines = []
-    for item in attention.failed_emails:
-        lines.append(
-            f"Email not delivered: {item['subject'] or item['key']} (invoice "
-            f"{item['invoice'] or '—'}, {item['attempts']} attempts): {item['last_error']}"
-        )
-    for item in attention.reviews:
-        if str(item.get("event", "")).startswith("reminders:"):  # the reminder job's bulkhead
-            problem = str(item.get("problem"))
-            lines.append(problem[:1].upper() + problem[1:])
-            continue
-        lines.append(
-            f"Payment to review: {item.get('problem')}: invoice {item.get('invoice') or '—'}, "
-            f"event {item['event']}"
-        )
-    for item in attention.disputes:
-        lines.append(f"Dispute: payment {item['payment']}, invoice {item['invoice'] or '—'}")
-    for item in attention.pending_publish:
-        error = f": {item['last_error']}" if item["last_error"] else ""
-        lines.append(f"Re-publish pending: client {item['client']}{error}")
-    for item in attention.unbuilt_payments:
-        lines.append(
-            f"Run portal build: payment {item['payment']} on {item['invoice']}: {item['why']}"
-        )
+    lines = attention_lines(attention)
     if not lines:
         return [Text("Nothing needs attention.", style="green")]
     return [Text("Needs attention", style="bold"), *(Text(f"• {line}") for line in lines)]

@@ -28,7 +28,7 @@ from functions.store.base import OutboxItem, Store
 from local.serve.mailbox import Letter, letter, letters
 from site_builder.formatting import format_money
 from site_builder.model import Agency
-from site_builder.receivables.attention import Attention, attention
+from site_builder.receivables.attention import attention, attention_lines
 from site_builder.receivables.figures import CurrencyFigures, compute
 
 PAGE_HEADERS = {
@@ -94,28 +94,6 @@ def current_ledger(build_dir: Path, store: Store) -> dict[str, dict[str, Any]]:
     except (OSError, ValueError, KeyError):
         return {}
     return {number: store.invoice(number) or entry for number, entry in built.items()}
-
-
-def attention_lines(found: Attention) -> list[str]:
-    """``portal status``'s "Needs attention", one plain sentence an item."""
-    lines = []
-    for item in found.failed_emails:
-        lines.append(
-            f"Email not sent: {item['subject'] or item['key']} "
-            f"({item['attempts']} attempts): {item['last_error']}"
-        )
-    for review in found.reviews:
-        where = f", invoice {review['invoice']}" if review.get("invoice") else ""
-        lines.append(f"To review: {review.get('problem')}{where} (event {review.get('event')})")
-    for item in found.disputes:
-        lines.append(f"Dispute: payment {item['payment']}, invoice {item['invoice'] or '—'}")
-    for item in found.pending_publish:
-        if item["attempts"]:  # one waiting its turn is not a problem yet
-            lines.append(
-                f"Re-publish of client {item['client']} failing "
-                f"({item['attempts']} attempts): {item['last_error']}"
-            )
-    return lines
 
 
 def gather(

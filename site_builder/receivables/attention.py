@@ -136,3 +136,38 @@ def _not_built(payment: RecordedPayment, entry: Mapping[str, Any] | None) -> str
     if payment.disputed and entry.get("status") not in ("disputed", "void"):
         return "disputed since the build"
     return ""
+
+
+def attention_lines(found: Attention) -> list[str]:
+    """What needs a person, one plain sentence an item: ``portal status`` and the agency page
+    say it in the same words."""
+    lines = []
+    for item in found.failed_emails:
+        lines.append(
+            f"Email not delivered: {item['subject'] or item['key']} (invoice "
+            f"{item['invoice'] or '—'}, {item['attempts']} attempts): {item['last_error']}"
+        )
+    for item in found.reviews:
+        if str(item.get("event", "")).startswith("reminders:"):  # the reminder job's bulkhead
+            problem = str(item.get("problem"))
+            lines.append(problem[:1].upper() + problem[1:])
+        else:
+            lines.append(
+                f"Payment to review: {item.get('problem')}: invoice "
+                f"{item.get('invoice') or '—'}, event {item.get('event')}"
+            )
+    for item in found.disputes:
+        lines.append(f"Dispute: payment {item['payment']}, invoice {item['invoice'] or '—'}")
+    for item in found.pending_publish:
+        if item["attempts"]:
+            lines.append(
+                f"Re-publish of client {item['client']} failing ({item['attempts']} attempts): "
+                f"{item['last_error']}"
+            )
+        else:  # waiting its turn: said, not a failure
+            lines.append(f"Re-publish pending: client {item['client']}")
+    for item in found.unbuilt_payments:
+        lines.append(
+            f"Run portal build: payment {item['payment']} on {item['invoice']}: {item['why']}"
+        )
+    return lines

@@ -103,13 +103,13 @@ def test_the_agency_page_lists_what_needs_attention(poisoned: tuple[System, list
 
     def shown() -> str | None:
         text = html.unescape(httpx.get(system.agency_url).text)
-        return text if "Email not sent: receipt (" in text else None  # once the drain tried it
+        return text if "Email not delivered: receipt (" in text else None  # once the drain tried it
 
     page = str(wait_until(shown))
     assert "Needs attention" in page
     assert "payment 'pi_x/../../x' of client 'harbor-light' not counted" in page
     assert "invoice INV-2099-0001 is not issued in the content" in page
-    line = next(ln for ln in page.splitlines() if "Email not sent: receipt (" in ln)
+    line = next(ln for ln in page.splitlines() if "Email not delivered: receipt (" in ln)
     assert "ValidationError" in line
 
 

@@ -15,9 +15,8 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from local.serve.agency_page import attention_lines
 from local.serve.system import LoopbackHost, host_refusal, loopback_hosts, one_line
-from site_builder.receivables.attention import Attention
+from site_builder.receivables.attention import Attention, attention_lines
 
 
 def test_the_names_of_a_loopback_server_carry_its_port() -> None:
@@ -81,7 +80,13 @@ def test_one_line_keeps_a_long_multi_line_error_short() -> None:
 def test_attention_lines_say_what_portal_status_says() -> None:
     found = Attention(
         failed_emails=[
-            {"key": "receipt:pi_1", "attempts": 2, "last_error": "boom", "subject": None}
+            {
+                "key": "receipt:pi_1",
+                "attempts": 2,
+                "last_error": "boom",
+                "subject": None,
+                "invoice": None,
+            }
         ],
         reviews=[
             {"event": "reminders:acme:1", "problem": "reminders not prepared", "invoice": None}
@@ -92,8 +97,9 @@ def test_attention_lines_say_what_portal_status_says() -> None:
         ],
     )
     assert attention_lines(found) == [
-        "Email not sent: receipt:pi_1 (2 attempts): boom",
-        "To review: reminders not prepared (event reminders:acme:1)",
+        "Email not delivered: receipt:pi_1 (invoice —, 2 attempts): boom",
+        "Reminders not prepared",
+        "Re-publish pending: client acme",
         "Re-publish of client zeta failing (3 attempts): LookupError: x",
     ]
 
