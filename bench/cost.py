@@ -65,8 +65,20 @@ ASSUME = {
     "aws_wait_ms": 15,  # one DynamoDB/S3/SES round trip
     "memory_gb": 0.5,  # the function's 512 MB
     "log_kb_per_invocation": 0.6,
+    # The daily boundary re-publish (functions/pages.py, functions/publish.py): a client's pages
+    # change when a discount ends, a due date passes or a late fee falls due, and the drain
+    # re-renders that client and PUTs only the files whose bytes changed. Per client a month,
+    # from bench/boundaries.py (10,000 clients × 10 invoices, 2026-11-30; bench/RESULTS.md), its
+    # days 1-11, while the synthetic content still feeds every kind of boundary (its invoices
+    # are frozen, so later days undercount: the 31-day mean was 5.0 and 13.4). About half of
+    # its invoices are open: the figures grow with a client's open invoices.
+    "boundary_republishes": 6.8,  # re-publishes of a client a month: one LIST, one GET each
+    "boundary_puts": 18.2,  # files PUT for a client a month (only the ones that changed)
+    "boundary_ms": 9.6,  # a re-publish (functions.publish.republish) on one core here
+    "boundary_ledger_writes": 10,  # ledger entries a re-publish writes back: all the client's
 }
 DRAINS_PER_MONTH = 30 * 24 * 12  # every 5 minutes
+PAGES_QUERIES_PER_MONTH = DRAINS_PER_MONTH  # each drain asks the `due` index whose pages change
 REMINDS_PER_MONTH = 30
 
 
@@ -146,6 +158,39 @@ def _cold_import(runs: int = 5) -> float:
     return statistics.median(out)
 
 
+def boundary_republish(clients: int) -> dict[str, dict[str, Decimal]]:
+    """Service -> line -> dollars a month of the daily boundary re-publish (pure).
+
+    Each re-publish LISTs the client's prefix, GETs its snapshot, PUTs the changed files and
+    writes the client's ledger entries back; every drain queries the `due` index once (one read
+    unit: the ids of the clients due fit in a few KB).
+    """
+    a, p = ASSUME, PRICES
+    republishes = clients * a["boundary_republishes"]
+    puts = clients * a["boundary_puts"] + republishes  # a LIST is priced as a PUT
+    seconds = republishes * a["boundary_ms"] / 1000
+    writes = republishes * a["boundary_ledger_writes"]
+
+    def d(x: float) -> Decimal:
+        return D(str(round(x, 6)))
+
+    return {
+        "S3": {
+            "PUT/LIST/GET (daily boundary re-publish)": d(puts) / 1000 * p["s3_put_1k"]
+            + d(republishes) / 1000 * p["s3_get_1k"],
+        },
+        "Lambda": {
+            "GB-s (daily boundary re-publish)": d(seconds * a["memory_gb"]) * p["lambda_arm_gb_s"]
+        },
+        "DynamoDB": {
+            "page-change Query, ledger writes (boundary)": D(PAGES_QUERIES_PER_MONTH)
+            / 1_000_000
+            * p["dynamodb_read_1m"]
+            + d(writes) / 1_000_000 * p["dynamodb_write_1m"],
+        },
+    }
+
+
 def monthly(clients: int, invoices: int, m: Measured) -> dict[str, dict[str, Decimal]]:
     """Service -> line -> dollars a month (pure: usage times price)."""
     a, p = ASSUME, PRICES
@@ -173,7 +218,7 @@ def monthly(clients: int, invoices: int, m: Measured) -> dict[str, dict[str, Dec
     def d(x: float) -> Decimal:
         return D(str(round(x, 6)))
 
-    return {
+    table = {
         "S3": {
             "storage": stored_gb * p["s3_gb_month"],
             "PUT/LIST (deploy, re-publish)": d(n * (a["run_puts"] + a["republish_puts"]))
@@ -205,6 +250,9 @@ def monthly(clients: int, invoices: int, m: Measured) -> dict[str, dict[str, Dec
             "EventBridge rules, SQS, SSM parameters": D(0),
         },
     }
+    for service, lines in boundary_republish(clients).items():
+        table[service].update(lines)
+    return table
 
 
 def main() -> None:
