@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from babel.support import Translations
 
 from site_builder import ics, wording
-from site_builder.billing import EntryStatement
+from site_builder.billing import EntryStatement, statement
 from site_builder.billing.timeline import amount_on
 from site_builder.billing.totals import LineAmount, TaxRate, Totals
 from site_builder.bundle import Account, ClientBundle, payment_record
@@ -196,8 +196,14 @@ def client_pages(
                 )
             )
     summary_of = {s["number"]: s for s in summaries}
+    account_of = {a.invoice.number: a for a in accounts}
     thank_you = thank_you_text(bundle, billing.name)
     for receipt, payment in zip(receipts, payments, strict=True):
+        if (account := account_of.get(payment.invoice)) is not None:
+            # what was left after this payment, on its day: a receipt never changes after
+            so_far = [q for q in account.payments if q.date <= payment.date]
+            left = statement(account.invoice, account.terms, so_far, payment.date).balance
+            receipt = Row({**receipt, "balance_after": money[payment.invoice](left)})
         pages.append(
             Page(
                 f"{base}/receipts/{payment.id}.html",

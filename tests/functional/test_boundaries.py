@@ -68,3 +68,14 @@ def test_overdue_appears_the_day_after_the_due_date(tmp_path: Path) -> None:
         token = clients(out)["xinghe"]["token"]
         pages[day] = (out / "public" / "c" / token / "invoices" / f"{number}.html").read_text()
     assert "badge-overdue" not in pages[due] and "badge-overdue" in pages[due + timedelta(days=1)]
+
+
+def test_a_receipt_never_changes_after_its_payment(tmp_path: Path) -> None:
+    """It states the balance left on its own day, not today's (which late fees move)."""
+    trees = []
+    for day in (SAMPLE_TODAY, SAMPLE_TODAY + timedelta(days=40)):
+        build(SAMPLE, tmp_path / day.isoformat(), day, secret=SECRET)
+        public = tmp_path / day.isoformat() / "public"
+        trees.append({k: v for k, v in tree(public).items() if "/receipts/" in k})
+    assert trees[0] and trees[0] == trees[1]
+    assert any(b"Remaining balance" in page for page in trees[0].values())
