@@ -72,6 +72,8 @@ class Serve:
     agency_url: str = ""
     site: str = ""
     checkout: str = ""
+    # what Python runs as the `portal` command (a test may run it through a hook of its own)
+    launcher: tuple[str, ...] = ("-m", "portal.cli")
     _queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
 
     @property
@@ -87,7 +89,7 @@ class Serve:
             if not k.startswith(("STRIPE_", "MAIL_", "SMTP_", "PORTAL_", "AWS_"))
         }
         env.update(PORTAL_SECRET=SECRET, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
-        command = [sys.executable, "-m", "portal.cli", "serve", "--port", str(self.port)]
+        command = [sys.executable, *self.launcher, "serve", "--port", str(self.port)]
         command += ["--content", str(self.content), "--today", SAMPLE_TODAY.isoformat()]
         self.process = subprocess.Popen(
             command,

@@ -231,27 +231,6 @@ def test_rounding_per_invoice_is_once_per_rate() -> None:
     assert [(r.net, r.tax) for r in totals.rates] == [(10, 2), (20, 1)]
 
 
-def test_the_default_keeps_the_design_sample_to_the_cent() -> None:
-    totals = invoice_totals(
-        invoice(
-            [
-                {"description": "Retainer", "quantity": 1, "unit_price": "4500.00"},
-                {
-                    "description": "Landing",
-                    "kind": "out_of_scope",
-                    "quantity": 12,
-                    "unit_price": "95",
-                },
-                {"description": "Photos", "kind": "expense", "quantity": 3, "unit_price": "29.99"},
-            ],
-            currency="PLN",
-            tax={"label": "VAT", "percent": "23"},
-        )
-    )
-    assert (totals.subtotal, totals.tax, totals.total) == (572997, 131789, 704786)
-    assert summary(totals) == [("VAT 23", 572997, 131789, 704786)]
-
-
 # --- properties -------------------------------------------------------------------------
 
 RATES = [None, {"percent": "0"}, {"percent": "5"}, {"percent": "8"}, {"percent": "23"},

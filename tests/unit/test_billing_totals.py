@@ -35,6 +35,8 @@ def test_the_design_sample_invoice_adds_up_to_the_cent() -> None:
     assert totals.subtotal == 572997
     assert totals.tax == 131789  # 23% of 5729.97 = 1317.8931
     assert totals.total == 704786
+    # one rate: its summary row is the invoice's (the default rounds once per rate)
+    assert [(r.net, r.tax, r.gross) for r in totals.rates] == [(572997, 131789, 704786)]
 
 
 def test_each_line_is_rounded_half_up() -> None:
