@@ -154,7 +154,7 @@ def test_portal_status_shows_the_client_whose_reminders_failed(built: Path, tmp_
     (review,) = json.loads(found.stdout)["attention"]["reviews"]
     assert review["client"] == BAD and review["event"].startswith(f"reminders:{BAD}:")
     table = CliRunner().invoke(app, args, env=env)
-    assert table.exit_code == 0 and f"reminders not prepared for client {BAD}" in table.output
+    assert table.exit_code == 0 and f"Reminders not prepared for client {BAD}" in table.output
 
 
 def test_a_dry_run_reports_a_bad_client_and_records_nothing(built: Path, tmp_path: Path) -> None:
