@@ -11,6 +11,7 @@ load yet, an outage) is retried by the drain with back-off.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -38,8 +39,18 @@ def handlers(services: Services) -> dict[str, Handler]:
     }
 
 
-def drain_outbox(services: Services, limit: int = 50) -> DrainReport:
-    return drain(services.store, handlers(services), limit=limit)
+def drain_outbox(services: Services, limit: int = 50, seconds: float = 0.0) -> DrainReport:
+    """One pass of at most ``limit`` items; with ``seconds``, passes until the outbox has
+    nothing due or the time is spent (a morning's page changes take one run, not twelve)."""
+    deadline = time.monotonic() + seconds
+    report = drain(services.store, handlers(services), limit=limit)
+    while len(report.done) + len(report.retried) >= limit and time.monotonic() < deadline:
+        more = drain(services.store, handlers(services), limit=limit)
+        if not more.done and not more.retried:
+            break
+        report.done += more.done
+        report.retried.update(more.retried)
+    return report
 
 
 def send_email(services: Services, payload: Mapping[str, Any]) -> None:
