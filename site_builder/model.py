@@ -353,7 +353,7 @@ class Agency(Model):
     terms: Terms = Terms(net_days=30)
     reminders: ReminderSchedule = ReminderSchedule()
     # one text, or one per locale ({"en": ..., "pl": ...}); {contact} and {client} are filled in
-    thank_you: Prose | dict[Locale, Prose] = (
+    thank_you: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] = (
         "Thank you, {contact}! It is a pleasure to work with {client}."
     )
     payment_terms: Prose | None = None  # free text printed under the terms
@@ -382,7 +382,7 @@ class Client(Model):
     token_version: Annotated[int, Field(ge=1, strict=True)] = 1
     terms: Terms | None = None
     reminders: ReminderSchedule | None = None
-    thank_you: Prose | dict[Locale, Prose] | None = None
+    thank_you: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] | None = None
 
     @field_validator("contacts")
     @classmethod

@@ -72,8 +72,11 @@ def shown(st: Statement) -> tuple[object, ...]:
     )
 
 
-def _periods(days: Sequence[date], values: Sequence[tuple[int, str]]) -> tuple[Period, ...]:
-    """Consecutive days of equal figures merged, at most ``MAX_PERIODS`` of them."""
+def _periods(
+    days: Sequence[date], values: Sequence[tuple[int, str]], known_until: date | None = None
+) -> tuple[Period, ...]:
+    """Consecutive days of equal figures merged, at most ``MAX_PERIODS`` of them; the last
+    ends on ``known_until`` when the days stop there with more to come."""
     periods: list[Period] = []
     for day, (amount, status) in zip(days, values, strict=True):
         if periods and (periods[-1].amount_due, periods[-1].status) == (amount, status):
@@ -84,6 +87,9 @@ def _periods(days: Sequence[date], values: Sequence[tuple[int, str]]) -> tuple[P
         if len(periods) == MAX_PERIODS:
             break  # the last one shown ends where the next would begin
         periods.append(Period(day, None, amount, status))
+    last = periods[-1]
+    if known_until is not None and last.end is None:
+        periods[-1] = Period(last.start, known_until, last.amount_due, last.status)
     return tuple(periods)
 
 
@@ -109,6 +115,7 @@ def timeline(
         latest = max(latest, policy.grace_days + 1)
     until = max(today, *(e.due for e in first.entries)) + timedelta(days=latest) + HORIZON
     days, statements, changes = [today], [first], 0
+    stopped: date | None = None  # the last day looked at, when the changes go on past it
     for day in change_days(invoice, terms, today, until):
         st = statement(invoice, terms, counted, day)
         if shown(st) != shown(statements[-1]):
@@ -116,15 +123,18 @@ def timeline(
             statements.append(st)
             changes += 1
             if changes > MAX_PERIODS:  # enough to show, and to know where the last one ends
+                stopped = day
                 break
     entries = {
-        e.n: _periods(days, [(s.entries[i].amount_due, s.entries[i].status) for s in statements])
+        e.n: _periods(
+            days, [(s.entries[i].amount_due, s.entries[i].status) for s in statements], stopped
+        )
         for i, e in enumerate(first.entries)
     }
     # monthly interest goes on past the horizon: look again once it is reached
     interest = policy is not None and policy.monthly_interest is not None
     return Timeline(
-        invoice=_periods(days, [(s.amount_due, s.status) for s in statements]),
+        invoice=_periods(days, [(s.amount_due, s.status) for s in statements], stopped),
         entries=entries,
         next_change=days[1] if len(days) > 1 else (until if interest else None),
     )

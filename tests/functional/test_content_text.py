@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from portal.cli import app
@@ -125,3 +126,13 @@ def test_compounding_monthly_interest_over_years_is_named_not_a_crash(content: P
     (error,) = found.value.errors
     assert "invoices/INV-2026-0101.yaml" in str(error) and "terms.late_fee" in str(error)
     assert "give the late fee a cap" in str(error)
+
+
+def test_an_empty_thank_you_by_language_is_named(content: Path) -> None:
+    """Found by the content fuzzer: ``thank_you: {}`` once crashed the build."""
+    agency = content / "agency.yaml"
+    data = yaml.safe_load(agency.read_text(encoding="utf-8"))
+    agency.write_text(yaml.safe_dump({**data, "thank_you": {}}, allow_unicode=True), "utf-8")
+    with pytest.raises(ContentInvalid) as found:
+        build(content, content.parent / "out", SAMPLE_TODAY, secret=SECRET, workers=1)
+    assert any("agency.yaml" in str(e) and "thank_you" in str(e) for e in found.value.errors)

@@ -89,3 +89,24 @@ def test_a_paid_invoice_has_one_period_and_no_change() -> None:
     found = timeline(invoice(), terms, [pay(date(2026, 3, 5), 100000)], date(2026, 3, 6))
     assert [(p.amount_due, p.status, p.end) for p in found.invoice] == [(0, "paid", None)]
     assert found.next_change is None
+
+
+def test_a_plans_periods_stay_true_past_seven_changes_of_its_entries() -> None:
+    """Found by the property test: entries changing often stop the look-ahead before the
+    invoice's own periods are all known; its last one then ends where the looking stopped."""
+    inv = invoice(
+        "50.00",
+        deposit={"percent": "0.01"},
+        instalments=[
+            {"due": "2026-03-31", "percent": "0.01"},
+            {"due": "2026-04-30", "percent": "0.03"},
+            {"due": "2026-05-30", "percent": "99.96"},
+        ],
+    )
+    policy = LateFeePolicy.model_validate({"flat": "1", "grace_days": 1})  # a fee a day late
+    terms = resolve_terms(terms_with(policy, discount=False))
+    found = timeline(inv, terms, [], ISSUED)
+    day = ISSUED
+    while day <= (found.invoice[-1].end or ISSUED + timedelta(days=150)):
+        assert amount_on(found.invoice, day) == statement(inv, terms, [], day).amount_due, day
+        day += timedelta(days=1)
