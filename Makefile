@@ -43,10 +43,11 @@ bench: $(BIN)/portal
 	$(BIN)/python bench/build.py
 
 # Longer fuzzing than the suite's: each fuzzer FUZZ_EXAMPLES examples (webhook events,
-# /checkout forms, content mutations), then bench/fuzz_content.py's tally of what it found.
+# /checkout forms, content mutations), new draws each run (the suite's are fixed), then
+# bench/fuzz_content.py's tally of what it found.
 FUZZ_EXAMPLES ?= 20000
 fuzz: $(BIN)/portal
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
+	HYPOTHESIS_PROFILE=explore FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
 	  tests/integration/test_fuzz.py tests/functional/test_fuzz_content.py
 	$(BIN)/python bench/fuzz_content.py
 
