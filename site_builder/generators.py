@@ -22,7 +22,7 @@ from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, 
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry, pages_change
 from site_builder.model import Agency, Client, Payment
-from site_builder.money import stripe_problem
+from site_builder.money import STRIPE_CURRENCIES, stripe_problem
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 from site_builder.views import client_pages
@@ -159,6 +159,10 @@ def chargeable(account: Account) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """
     st = account.statement
     if st.status not in ("open", "partially_paid", "overdue"):
+        return
+    if st.currency.upper() not in STRIPE_CURRENCIES:
+        offline = "invoice in a currency it does, or have it paid offline (payments/)"
+        yield ("currency",), f"Stripe does not charge in {st.currency}: {offline}"
         return
     instalments = 0
     for entry in st.entries:

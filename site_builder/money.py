@@ -94,6 +94,22 @@ STRIPE_THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
 # Counted in hundredths, but charged only in whole units (Stripe's "special cases"): 12,700 Ft
 # is 1270000, and 12,700.50 cannot be charged.
 STRIPE_WHOLE_UNITS = frozenset(["HUF", "ISK", "TWD", "UGX"])
+# The currencies Stripe charges in at all (its "supported presentment currencies"; some only
+# for cards). An invoice in another ISO currency (CUP, IRR, SYP, VES, ...) is paid offline.
+STRIPE_CURRENCIES = frozenset(
+    ["AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD",
+     "BDT", "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BWP", "BYN", "BZD",
+     "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CVE", "CZK", "DJF", "DKK", "DOP",
+     "DZD", "EGP", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GIP", "GMD", "GNF", "GTQ",
+     "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "ISK", "JMD", "JOD", "JPY",
+     "KES", "KGS", "KHR", "KMF", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD",
+     "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MUR", "MVR", "MWK", "MXN",
+     "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK",
+     "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR",
+     "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "STD", "SZL", "THB", "TJS", "TND", "TOP",
+     "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VND", "VUV", "WST",
+     "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW"]
+)  # fmt: skip
 # The smallest charge, in Stripe's units, where Stripe sets one above a single unit.
 STRIPE_MINIMUM = {
     "USD": 50, "AED": 200, "AUD": 50, "BGN": 100, "BRL": 50, "CAD": 50, "CHF": 50,
@@ -117,6 +133,8 @@ def stripe_minimum(currency: str) -> int:
 def stripe_problem(minor: int, currency: str) -> str | None:
     """Why Stripe cannot charge exactly this amount (None if it can)."""
     code = currency.upper()
+    if code not in STRIPE_CURRENCIES:
+        return f"Stripe does not charge in {code}"
     shift = stripe_exponent(code) - exponent(code)
     shown = f"{to_major(minor, code)} {code}"
     if shift < 0 and minor % 10**-shift:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from site_builder.money import STRIPE_CURRENCIES
 from site_builder.money import stripe_minimum as minimum_charge
 
 from . import objects
@@ -193,7 +194,7 @@ def _build_line_items(p: dict[str, Any], now: int) -> tuple[list[dict[str, Any]]
         currency = currency.lower()
         if not currency:
             raise missing(f"{name}[price_data][currency]")
-        if not _CURRENCY.match(currency):
+        if not _CURRENCY.match(currency) or currency.upper() not in STRIPE_CURRENCIES:
             raise invalid(f"{name}[price_data][currency]", f"Invalid currency: {currency}")
         if price_data.get("recurring"):
             raise invalid(

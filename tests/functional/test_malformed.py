@@ -498,3 +498,18 @@ def test_check_names_an_amount_stripe_cannot_charge_exactly(content: Path) -> No
     (problem,) = [line for line in result.output.splitlines() if "INV-2026-0901" in line]
     assert problem.startswith("invoices/INV-2026-0901.yaml:8: instalments[1]:")
     assert "steps of 0.010" in problem and "paid offline" in problem
+
+
+def test_check_names_a_currency_stripe_does_not_charge_in(content: Path) -> None:
+    (content / "invoices" / "INV-2026-0902.yaml").write_text(
+        "client: harbor-light\nissued: 2026-11-01\ncurrency: IRR\n"
+        'items:\n  - {description: Retainer, quantity: 1, unit_price: "1500000"}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["check", "--content", str(content), "--today", SAMPLE_TODAY.isoformat()]
+    )
+    assert result.exit_code == 2, result.output
+    (problem,) = [line for line in result.output.splitlines() if "INV-2026-0902" in line]
+    assert problem.startswith("invoices/INV-2026-0902.yaml:3: currency:")
+    assert "Stripe does not charge in IRR" in problem and "paid offline" in problem

@@ -90,6 +90,8 @@ def test_stripe_units_at_the_edge(minor: int, currency: str, stripe_units: int) 
         (10050, "TWD", "whole units"),
         (30, "USD", "below Stripe's smallest USD charge, 0.50 USD"),
         (174, "HUF", "below Stripe's smallest HUF charge, 175.00 HUF"),
+        (100000, "IRR", "Stripe does not charge in IRR"),
+        (500, "CUP", "Stripe does not charge in CUP"),
     ],
 )
 def test_amounts_stripe_cannot_charge_exactly_are_refused(
