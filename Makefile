@@ -6,7 +6,7 @@ SAMPLE_TODAY ?= 2026-11-23
 
 PORT   ?= 8000
 
-.PHONY: serve demo test chromium lint bench fuzz translations clean
+.PHONY: serve demo test chromium pdf-tools lint bench fuzz translations clean
 
 $(BIN)/portal: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ serve: $(BIN)/portal
 demo: $(BIN)/portal
 	$(BIN)/portal build --today $(SAMPLE_TODAY)
 
-test: $(BIN)/portal chromium
+test: $(BIN)/portal chromium pdf-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
@@ -37,6 +37,20 @@ chromium:
 	else \
 	  echo "The browser tests need Debian's chromium and fonts-noto-cjk:" >&2; \
 	  echo "  sudo apt-get install chromium fonts-noto-cjk   (they fail without it)" >&2; \
+	fi
+
+# What PDF documents need from Debian (site_builder/documents/pdf.py): Pango and HarfBuzz's
+# subsetter for WeasyPrint, the fonts the PDFs embed (themes/default/static/print.css), and
+# poppler-utils (pdftotext, pdfinfo, pdffonts) with which tests/functional/test_pdf.py reads
+# them back. Installed when missing and root, as above.
+PDF_DEBS = libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk poppler-utils
+pdf-tools:
+	@if dpkg -s $(PDF_DEBS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's $(PDF_DEBS) for PDF documents"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
+	else \
+	  echo "PDF documents and their tests need: sudo apt-get install $(PDF_DEBS)" >&2; \
 	fi
 
 bench: $(BIN)/portal

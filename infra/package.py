@@ -60,6 +60,8 @@ NOT_ON_LAMBDA = {
     "typer": "the portal command only",
     "uvicorn": "local serving only; Mangum adapts Lambda's events",
     "watchfiles": "portal serve only: it rebuilds on edits, Lambda never watches files",
+    "weasyprint": "PDF documents: with Pango and the fonts it is too big for this zip; a layer "
+    "of its own when receipts render PDFs there (bench/RESULTS.md, 'PDF renderer')",
 }
 # resolve_locale accepts only variants of the UI languages (en_GB, zh_Hant_TW...); Babel needs
 # "root" for inheritance. Other locales are 30 MB of data no page can use.
