@@ -28,12 +28,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from functions import overpay
 from functions.checkout import NOT_FOUND, Redirect, open_checkout
 from functions.events import NotUnderstood, review, understand
+from functions.methods import offered_method, paid_with
 from functions.notices import STYLE_SOURCE, Notice, render, returned
 from functions.payments import HANDLED, plan
 from functions.sessions import SessionsApi
-from functions.store.base import Store
+from functions.store.base import CheckoutSession, Payment, Store
 
 if TYPE_CHECKING:
     from functions.mailer import Mailer
@@ -279,4 +281,42 @@ def record(services: Services, event: Mapping[str, Any]) -> bool:
     session = services.store.session(obj["id"]) if kind.startswith("checkout.session.") else None
     intent = obj.get("payment_intent")
     existing = services.store.payment(intent) if isinstance(intent, str) else None
-    return services.store.apply(plan(event, session, existing, day))
+    if session is None or kind == "checkout.session.expired":
+        return services.store.apply(plan(event, session, existing, day))
+    # a session's payment: what the event cannot say is learnt here, at the edge
+    method = None
+    unknown = existing is None or existing.method == "other"  # asked once a payment, not event
+    if unknown and offered_method(obj.get("payment_method_types") or []) is None:
+        method = paid_with(services.sessions, session.id)  # the session offered several
+    others = [p for p in services.store.payments(session.invoice) if p.id != intent]
+    beyond = 0
+    if existing is None and kind != "checkout.session.async_payment_failed":
+        beyond = _beyond(services, session, str(intent), others, received)
+    return services.store.apply(
+        plan(event, session, existing, day, method=method, others=others, beyond=beyond)
+    )
+
+
+def _beyond(
+    services: Services,
+    session: CheckoutSession,
+    intent: str,
+    others: list[Payment],
+    received: date,
+) -> int:
+    """How much of a new payment of ``session`` its invoice does not owe (0 if all of it).
+
+    Asked only when the invoice has been paid something before (in the store, or counted
+    by the build): a session's own amount never exceeds what was owed when it opened, so
+    only earlier money can make it pay twice. The check is advice to a person; if it cannot
+    be made (the client's snapshot unreadable), the payment is recorded all the same.
+    """
+    entry = services.store.invoice(session.invoice) or {}
+    if not any(p.status != "failed" for p in others) and not entry.get("paid"):
+        return 0
+    try:
+        bundle = services.snapshots.load(session.client)
+        return overpay.beyond(bundle, others, session, intent, received) if bundle else 0
+    except Exception as exc:  # a bulkhead: the payment matters more than the advice
+        log.warning("could not check %s for a second payment: %s", session.invoice, exc)
+        return 0

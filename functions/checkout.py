@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from functions.methods import BANK_DEBITS
 from functions.notices import Notice, invoice_page, translations
 from functions.recorded import invoice_account
 from functions.sessions import SessionsApi
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 SESSION_LIFETIME = 3600  # seconds; Stripe accepts 30 minutes to 24 hours
 REFUSED = frozenset({"paid", "void", "draft", "disputed"})
 NOT_FOUND = "No such invoice in this portal."  # one answer for an unknown invoice or token
+# What an agency's allowed_payment_method_types can leave out: a card, every bank debit and
+# Stripe's bank transfer (as functions/methods.py records them)
+_EXCLUDABLE = ("card", *sorted(BANK_DEBITS), "customer_balance")
 
 
 @dataclass(frozen=True)
@@ -174,9 +178,7 @@ def _create(
     if agency.allowed_payment_method_types:
         # API versions from 2026-09-30 refuse payment_method_types; exclude the rest instead
         params["excluded_payment_method_types"] = [
-            t
-            for t in ("us_bank_account", "sepa_debit", "card")
-            if t not in agency.allowed_payment_method_types
+            t for t in _EXCLUDABLE if t not in agency.allowed_payment_method_types
         ]
     key = f"checkout:{invoice}:{n or 0}:{amount}:{today.isoformat()}"
     created = sessions.create(params, {"idempotency_key": key})

@@ -14,6 +14,11 @@ from functions.site import FolderSite, S3Site, Site
 from functions.snapshots import FolderSnapshots, S3Snapshots, Snapshots
 from functions.store.base import Store
 
+# Seconds per request to Stripe (the SDK's own default is 80): the SDK tries up to three
+# times, and API Gateway answers 504 after 29 s, so a webhook that asks Stripe for a payment's
+# method, or a Pay press, still answers inside it when Stripe does not.
+STRIPE_TIMEOUT = 8
+
 
 class StripeSessions:
     """Checkout Sessions through the real SDK, imported on first use (cold starts stay light).
@@ -28,15 +33,19 @@ class StripeSessions:
     def create(self, params: dict[str, Any], options: dict[str, Any]) -> Any:
         return self._sessions().create(params, options)
 
-    def retrieve(self, session_id: str) -> Any:
-        return self._sessions().retrieve(session_id)
+    def retrieve(self, session_id: str, params: dict[str, Any] | None = None) -> Any:
+        return self._sessions().retrieve(session_id, params)
 
     def _sessions(self) -> Any:
         if self._api is None:
             import stripe
 
             bases = {"api": self.api_base} if self.api_base else {}
-            client = stripe.StripeClient(self.api_key, base_addresses=bases)  # type: ignore[arg-type]
+            client = stripe.StripeClient(
+                self.api_key,
+                base_addresses=bases,  # type: ignore[arg-type]
+                http_client=stripe.new_default_http_client(timeout=STRIPE_TIMEOUT),
+            )
             self._api = client.v1.checkout.sessions
         return self._api
 

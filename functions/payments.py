@@ -1,19 +1,23 @@
 """What a verified Stripe event means for the books, as a pure function.
 
 ``plan`` turns one event, plus what the store already knows (the checkout
-session it belongs to, the payment it names), into a ``Change`` that the store
-applies atomically. No I/O here: the webhook route reads, calls ``plan`` and
-applies, so every rule below is testable with plain dictionaries.
+session it belongs to, the payment it names, the invoice's other payments) and
+what the route learnt at the edge (the method that paid, from Stripe; how much
+of the payment the invoice does not owe, from the billing rules), into a
+``Change`` that the store applies atomically. No I/O here: the webhook route
+reads, calls ``plan`` and applies, so every rule below is testable with plain
+dictionaries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from functions.methods import offered_method
 from functions.store.base import Change, CheckoutSession, OutboxItem, Payment
-from site_builder.money import MoneyError, from_stripe
+from site_builder.money import MoneyError, from_stripe, to_major
 
 HANDLED = {
     "checkout.session.completed",
@@ -23,7 +27,7 @@ HANDLED = {
     "charge.refunded",
     "charge.dispute.created",
 }
-_METHODS = {"card": "card", "us_bank_account": "bank_debit", "sepa_debit": "bank_debit"}
+PAID_TWICE = "paid twice"
 
 
 def plan(
@@ -31,20 +35,38 @@ def plan(
     session: CheckoutSession | None,
     existing: Payment | None,
     received: str,
+    *,
+    method: str | None = None,
+    others: Sequence[Payment] = (),
+    beyond: int = 0,
 ) -> Change:
     """The change one event makes; ``received`` is the event's day in the agency's zone.
 
-    ``event`` has passed ``events.understand``: every field read here has its type.
+    ``event`` has passed ``events.understand``: every field read here has its type. For a
+    checkout session's payment: ``method`` is the one that paid, as Stripe's charge says
+    (None when Stripe could not say); ``others``, the invoice's other recorded payments;
+    ``beyond``, how much of this payment the invoice does not owe (``overpay.beyond``).
     """
     kind, event_id = event["type"], event["id"]
     if kind not in HANDLED:
         return Change(event_id)  # recorded as seen, nothing else (its object is not read)
     obj = event["data"]["object"]
     if kind.startswith("checkout.session."):
-        return _session_event(event_id, kind, obj, session, received)
+        known = _Known(method, existing, others, beyond)
+        return _session_event(event_id, kind, obj, session, received, known)
     if kind == "charge.refunded":
         return _refund(event_id, obj, existing)
     return _dispute(event_id, obj, existing)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the route learnt besides the event, for a session's payment."""
+
+    method: str | None
+    existing: Payment | None
+    others: Sequence[Payment]
+    beyond: int
 
 
 def _session_event(
@@ -53,6 +75,7 @@ def _session_event(
     obj: Mapping[str, Any],
     session: CheckoutSession | None,
     received: str,
+    known: _Known,
 ) -> Change:
     if session is None:
         return Change(event_id, reviews=[{"problem": "unknown checkout session", "id": obj["id"]}])
@@ -85,17 +108,42 @@ def _session_event(
         amount=session.amount,
         currency=session.currency,
         received=received,
-        method=_method(obj),
+        method=_method(obj, known),
         status=status,  # type: ignore[arg-type]
         instalment=session.instalment,
         session=session.id,
     )
+    # the money was taken, so it is recorded and receipted; beyond what the invoice owed,
+    # it is also a person's to refund (asked once: when the payment is first recorded)
+    twice = known.existing is None and status != "failed" and known.beyond > 0
     return Change(
         event_id,
         payments=[payment],
         outbox=_follow_up(payment, event_id, receipt=status == "succeeded"),
+        reviews=[_paid_twice(payment, known)] if twice else [],
         sessions={session.id: "complete"},
     )
+
+
+def _paid_twice(payment: Payment, known: _Known) -> dict[str, Any]:
+    earlier = [p for p in known.others if p.status != "failed" and p.id != payment.id]
+    refund = f"{to_major(known.beyond, payment.currency)} {payment.currency}"
+    suggestion = f"refund {refund} of payment {payment.id}"
+    if payment.status == "pending":
+        suggestion += " once it settles"
+    unsettled = [p.id for p in earlier if p.status == "pending"]
+    if unsettled:  # if that money never arrives, the invoice was not paid twice after all
+        suggestion += f"; {', '.join(unsettled)} still processing: if it fails, check again first"
+    return {
+        "problem": PAID_TWICE,
+        "invoice": payment.invoice,
+        "client": payment.client,
+        "payment": payment.id,
+        "instalment": payment.instalment,
+        "refund": [known.beyond, payment.currency],  # our minor units, as it is recorded
+        "paid_before": [p.id for p in earlier],
+        "suggestion": suggestion,
+    }
 
 
 def _refund(event_id: str, charge: Mapping[str, Any], existing: Payment | None) -> Change:
@@ -155,9 +203,16 @@ def _ours(amount: Any, currency: str) -> int | None:
         return None
 
 
-def _method(session: Mapping[str, Any]) -> str:
-    types = session.get("payment_method_types") or ["card"]
-    return _METHODS.get(types[0], "other")
+def _method(session: Mapping[str, Any], known: _Known) -> str:
+    """Stripe's word on the charge; else the session's, if it offered one method only; else
+    what an earlier event of this payment learnt; else ``other`` (a label, never a reason
+    to lose or delay a payment)."""
+    if known.method is not None:
+        return known.method
+    offered = offered_method(session.get("payment_method_types") or [])
+    if offered is not None:
+        return offered
+    return known.existing.method if known.existing is not None else "other"
 
 
 def _publish(client: str, event_id: str) -> OutboxItem:

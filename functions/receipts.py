@@ -9,9 +9,29 @@ from functions.store.base import Payment
 from site_builder.bundle import ClientBundle
 from site_builder.formatting import format_day, format_money
 from site_builder.render import Theme
-from site_builder.views import thank_you_text
+from site_builder.views import receipt_name, thank_you_text
 
-_METHODS = {"card": "Card", "bank_debit": "Bank debit"}
+# as the portal names them (themes/default/templates/_macros.html): an offline payment's
+# receipt names its method as the content wrote it
+_METHODS = {
+    "card": "Card",
+    "bank_debit": "Bank debit",
+    "cheque": "Cheque",
+    "cash": "Cash",
+    "bank_transfer": "Bank transfer",
+    "wire": "Bank transfer",
+    # the methods a client knows by their own name (functions/methods.py): brands, as
+    # written, but for those the Chinese catalogs name in Chinese
+    "link": "Link",
+    "paypal": "PayPal",
+    "klarna": "Klarna",
+    "ideal": "iDEAL",
+    "blik": "BLIK",
+    "p24": "Przelewy24",
+    "fpx": "FPX",
+    "alipay": "Alipay",
+    "wechat_pay": "WeChat Pay",
+}
 
 
 def receipt_mail(
@@ -21,7 +41,7 @@ def receipt_mail(
     agency, client, locale = bundle.agency, bundle.client, bundle.locale
     t = theme.translations(locale)
     billing = [c for c in client.contacts if c.role == "billing"]
-    number = f"R-{payment.id}"
+    number = receipt_name(payment.receipt, payment.id)  # the store's R-2026-0007
     context = {
         "lang": locale.replace("_", "-"),
         "agency": agency,
@@ -34,7 +54,7 @@ def receipt_mail(
         },
         "method": t.gettext(_METHODS.get(payment.method, "Other")),
         "balance": format_money(balance, payment.currency, locale),
-        "receipt_url": f"{agency.portal_url}/c/{token}/receipts/{payment.id}.html",
+        "receipt_url": f"{agency.portal_url}/c/{token}/receipts/{number}.html",
         "subject": t.gettext("Receipt %(number)s for invoice %(invoice)s")
         % {"number": number, "invoice": payment.invoice},
     }

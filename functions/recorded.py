@@ -31,6 +31,7 @@ def content_payment(payment: Payment) -> ContentPayment | None:
         refunded=to_major(payment.refunded, payment.currency),
         disputed=payment.disputed,
         processing=payment.status == "pending",
+        receipt=payment.receipt,  # the store's number: the receipt page's label and name
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from functions.app import Services
 from functions.mailer import Mail, MailError
+from functions.offline import offline_payment
 from functions.outbox import DrainReport, Handler, PermanentFailure, drain
 from functions.publish import republish
 from functions.receipts import receipt_mail
@@ -61,7 +62,10 @@ def send_email(services: Services, payload: Mapping[str, Any]) -> None:
         if not still_wanted(mail.message_id, services.store, services.snapshots, services.day()):
             return  # a reminder for an invoice paid (or disputed) while it waited: dropped
     elif payload.get("template") == "receipt":
-        mail = receipt(services, payload["payment"])
+        found = receipt(services, payload["payment"], payload.get("client"))
+        if found is None:
+            return  # an offline payment that moved no money (a credit): no receipt
+        mail = found
     else:
         raise PermanentFailure(f"unknown email: {sorted(payload)}")
     try:
@@ -80,14 +84,23 @@ def _mail(fields: Any) -> Mail:
         raise PermanentFailure(f"mail not understood: {type(exc).__name__}: {exc}") from exc
 
 
-def receipt(services: Services, payment_id: str) -> Mail:
-    """The receipt for a recorded payment, with the invoice's balance after it."""
+def receipt(services: Services, payment_id: str, client_id: str | None = None) -> Mail | None:
+    """The receipt for a recorded payment, with the invoice's balance after it.
+
+    ``client_id``: the payment is an offline one (``content/payments/``), read from that
+    client's snapshot when the store has no record of it (``functions/offline.py``).
+    """
     payment = services.store.payment(payment_id)
-    if payment is None:
+    if payment is None and client_id is None:
         raise PermanentFailure(f"no payment {payment_id}")
-    bundle = services.snapshots.load(payment.client)
+    owner = payment.client if payment is not None else str(client_id)
+    bundle = services.snapshots.load(owner)
     if bundle is None:
-        raise LookupError(f"no snapshot for client {payment.client} yet")  # the build is coming
+        raise LookupError(f"no snapshot for client {owner} yet")  # the build is coming
+    if payment is None:
+        payment = offline_payment(bundle, payment_id)
+        if payment is None:
+            return None
     account = invoice_account(bundle, services.store, payment.invoice, services.day())
     if account is None:
         raise PermanentFailure(f"invoice {payment.invoice} is not in the client's snapshot")

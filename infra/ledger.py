@@ -5,11 +5,13 @@ of 25 by ``DynamoStore.put_invoices``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from functions.offline import load_ledger
 from functions.store.dynamodb import DynamoStore
 
 LEDGER_KEY = "ledger.json"
@@ -32,8 +34,12 @@ def previous_ledger(s3: Any, bucket: str) -> dict[str, Any] | None:
 
 def write_ledger(dynamodb: Any, s3: Any, table: str, data_bucket: str, build_dir: Path) -> int:
     """Write the changed entries; returns how many. Call before ``ledger.json`` is uploaded."""
-    new = orjson.loads((build_dir / LEDGER_KEY).read_bytes())["invoices"]
-    changed = changed_entries(new, previous_ledger(s3, data_bucket))
+    ledger = orjson.loads((build_dir / LEDGER_KEY).read_bytes())
+    new, old = ledger["invoices"], previous_ledger(s3, data_bucket)
+    changed = changed_entries(new, old)
     if changed:
-        DynamoStore(table, dynamodb).put_invoices(changed)
+        # with the receipts of the offline payments the last deploy's ledger did not list
+        # (none on a stack's first deploy: what the content holds then is history)
+        day = date.fromisoformat(ledger["today"])
+        load_ledger(DynamoStore(table, dynamodb), changed, day, before=old or {})
     return len(changed)

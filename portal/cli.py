@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.text import Text
 
+from functions.offline import load_ledger
 from functions.recorded import by_client
 from functions.store.sqlite import SqliteStore
 from portal import scaffold
@@ -170,8 +171,9 @@ def build(
     except SecretError as exc:
         err_console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
-    if store is not None:
-        store.put_invoices(report.ledger_changes)
+    if store is not None:  # with the receipts of offline payments new to the store
+        assert report.day is not None
+        load_ledger(store, report.ledger_changes, report.day)
     report_page = write_report(out, content, store)
     for problem in [*problems, *map(str, report.set_aside)]:  # the store's, not the content's
         err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
@@ -540,7 +542,7 @@ def remind(
         err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
     with tempfile.TemporaryDirectory() as scratch:
         deciding = store.copy(Path(scratch) / "dry-run.sqlite3") if dry_run else store
-        deciding.put_invoices(built.ledger_changes)
+        load_ledger(deciding, built.ledger_changes, day)  # and new offline payments' receipts
         report = run_reminders(
             deciding,
             OverlaySnapshots(built.snapshots, FolderSnapshots(out / "build" / "clients")),

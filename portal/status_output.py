@@ -136,12 +136,12 @@ def tables(figures: Receivables, attention: Attention, locale: str, width: int) 
         result.append(
             Text(f"{len(shown)} of {len(figures.clients)} clients; --format csv lists them all")
         )
-    result += _attention(attention)
+    result += _attention(attention, locale)
     return result
 
 
-def _attention(attention: Attention) -> list[Any]:
-    lines = attention_lines(attention)
+def _attention(attention: Attention, locale: str) -> list[Any]:
+    lines = attention_lines(attention, locale)
     if not lines:
         return [Text("Nothing needs attention.", style="green")]
     return [Text("Needs attention", style="bold"), *(Text(f"• {line}") for line in lines)]

@@ -74,6 +74,7 @@ class BuildReport:
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each stage
     set_aside: list[SetAside] = field(default_factory=list)  # recorded payments not counted
     snapshots: dict[str, bytes] = field(default_factory=dict)  # in memory: those it re-made
+    day: date | None = None  # the day it was built for (--today, or the agency's today)
 
     def lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -239,7 +240,7 @@ def build(
     urls = dict(urls or {})
     if urls:
         agency = with_urls(agency, urls)
-    today = today or agency_today(agency)
+    today = report.day = today or agency_today(agency)
 
     build_dir = out / "build"
     settings = _settings_key(content, theme, secret, urls)

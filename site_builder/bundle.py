@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from site_builder.billing import (
     BillingError,
+    CreditUse,
     PaymentRecord,
     ResolvedTerms,
     Statement,
@@ -64,6 +65,7 @@ def payment_record(payment: Payment) -> PaymentRecord:
         refunded=to_minor(payment.refunded, payment.currency, exact=True),
         instalment=payment.instalment,
         disputed=payment.disputed,
+        credit_from=payment.from_invoice,
     )
 
 
@@ -91,13 +93,24 @@ def with_payments(bundle: ClientBundle, recorded: Iterable[Payment]) -> ClientBu
 def accounts(bundle: ClientBundle, today: date) -> list[Account]:
     """Every invoice of the bundle with its statement; AccountErrors lists bad figures."""
     by_invoice: dict[str, list[PaymentRecord]] = {}
+    credit_uses: dict[str, list[CreditUse]] = {}  # by the invoice whose credit was used
     for payment in bundle.payments:
-        by_invoice.setdefault(payment.invoice, []).append(payment_record(payment))
+        record = payment_record(payment)
+        by_invoice.setdefault(payment.invoice, []).append(record)
+        if payment.from_invoice is not None:
+            use = CreditUse(payment.id, payment.date, record.amount, payment.invoice)
+            credit_uses.setdefault(payment.from_invoice, []).append(use)
     result, problems = [], []
     for invoice in bundle.invoices:
         terms = resolve_terms(bundle.agency.terms, bundle.client.terms, invoice.terms)
         try:
-            figures = statement(invoice, terms, by_invoice.get(invoice.number, []), today)
+            figures = statement(
+                invoice,
+                terms,
+                by_invoice.get(invoice.number, []),
+                today,
+                credit_uses.get(invoice.number, ()),
+            )
         except BillingError as exc:
             problems.append((invoice.number, exc))
             continue

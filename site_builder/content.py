@@ -289,6 +289,14 @@ class Validator:
             self.error(raw, ("invoice",), f"unknown invoice {data['invoice']!r}")
         if invoice is not None:
             data.setdefault("currency", invoice.currency)
+        if "receipt" in data:  # numbers come from one counter, or they have gaps and twins
+            self.error(
+                raw,
+                ("receipt",),
+                "receipt numbers are given by the payment store when it records the payment: "
+                "leave this field out",
+            )
+            return None
         payment = self.model(Payment, raw, data)
         if payment is None or invoice is None:
             return payment

@@ -19,6 +19,7 @@ from site_builder.billing import BillingError, expand_retainer
 from site_builder.billing.reminders import resolve_reminders
 from site_builder.billing.retainers import next_period
 from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, with_payments
+from site_builder.credits import credit_problems
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry, pages_change
 from site_builder.model import Agency, Client, Payment
@@ -115,6 +116,10 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
         notes=notes,
     )
     counted = with_payments(bundle, job.recorded.get(client_id, ()))
+    payment_files = {raw.source.key: raw for raw in raws if raw.source.kind == "payment"}
+    for problem in credit_problems(counted, invoices):
+        if (raw := payment_files.get(problem.payment)) is not None:  # only content applies credit
+            validator.error(raw, (problem.field,), problem.message)
     try:
         figures = accounts(counted, job.today)
     except AccountErrors as exc:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from site_builder.billing import PaymentRecord
 from site_builder.billing.reminders import Cadence
 from site_builder.bundle import Account
 
@@ -53,11 +54,28 @@ def ledger_entry(
         # ledger instead of 150,000 content files: the day the invoice was paid
         # in full, and each payment counted (net of refunds) with its day.
         "settled": settled.isoformat() if settled is not None else None,
-        "payments": [{"id": p.id, "date": p.date.isoformat(), "amount": p.net} for p in payments],
+        "payments": [_payment(p) for p in payments],
+        # What the client paid beyond what this invoice owed (net of refunds), less what of it
+        # was applied to its other invoices: the client's credit, for a person to refund or
+        # apply (portal status says so). A client's credit balance is the sum over its invoices.
+        "credit": st.credit,
     }
     if reminders is not None:
         entry["reminders"] = reminders.to_json()
     entry["pages_change"] = pages_change.isoformat() if pages_change else None
+    return entry
+
+
+def _payment(payment: PaymentRecord) -> dict[str, Any]:
+    """A payment counted, net of refunds; credit applied names the invoice it came from, as
+    it is no money received (receivables count the money once, on the invoice it paid)."""
+    entry: dict[str, Any] = {
+        "id": payment.id,
+        "date": payment.date.isoformat(),
+        "amount": payment.net,
+    }
+    if payment.credit_from is not None:
+        entry["credit_from"] = payment.credit_from
     return entry
 
 

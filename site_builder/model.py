@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -23,12 +24,14 @@ from pydantic import (
     Field,
     ValidationInfo,
     WithJsonSchema,
+    WrapSerializer,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from site_builder.i18n import resolve_locale
-from site_builder.money import exponent, parse_decimal
+from site_builder.money import MoneyError, exponent, parse_decimal, to_minor
 
 STRIPE_CHECKOUT = "https://checkout.stripe.com"  # where Stripe hosts its Checkout pages
 
@@ -199,6 +202,43 @@ class Model(BaseModel):
 
 # --- terms -------------------------------------------------------------------
 
+# The word that switches off a rule inherited from the level above (``late_fee: none``,
+# ``cap: none``). An empty value is refused instead: ``late_fee:`` with nothing after it is
+# as likely a half-written override as a wish for no fees, and fees silently gone cost money.
+OFF = "none"
+
+
+def _off(what: str, kind: object) -> BeforeValidator:
+    def check(value: object) -> object:
+        if value is None:
+            raise ValueError(
+                f"empty: write `{OFF}` to turn {what} off, or leave the field out to keep "
+                "what applies from above"
+            )
+        if isinstance(value, str) and value.strip().lower() == OFF:
+            return None
+        return value
+
+    return BeforeValidator(check, json_schema_input_type=kind | Literal["none"])  # type: ignore[operator]
+
+
+def _say_off(value: object, handler: Callable[[object], object]) -> object:
+    # a switched-off rule is written back as the word, so snapshots read back as it was written
+    return OFF if value is None else handler(value)
+
+
+SAID_OFF = WrapSerializer(_say_off)
+
+
+def _exact_in(amount: object, field: str) -> None:
+    """Each figure of a per-currency amount must fit its currency: JPY 2550.5 is a typo."""
+    if isinstance(amount, dict):
+        for currency, value in amount.items():
+            try:
+                to_minor(value, currency, exact=True)
+            except MoneyError as exc:
+                raise ValueError(f"{field}: {exc}") from None
+
 
 class LateFeeStep(Model):
     """A one-off charge once an invoice is ``days_overdue`` days late."""
@@ -218,13 +258,31 @@ class Cap(Model):
             raise ValueError("give exactly one of 'percent' or 'amount'")
         return self
 
+    @field_validator("amount")
+    @classmethod
+    def _exact(cls, amount: object) -> object:
+        _exact_in(amount, "the cap")
+        return amount
+
 
 class LateFeePolicy(Model):
+    """Late fees. A client's or invoice's late_fee changes only the fields it writes:
+    steps: [] drops the steps from above, and monthly_interest, flat or cap: none drops
+    that rule (late_fee: none drops them all)."""
+
     steps: list[LateFeeStep] = []
-    monthly_interest: Percent | None = None
-    flat: PerCurrencyAmount | None = None
+    monthly_interest: Annotated[Percent | None, _off("the interest", Percent), SAID_OFF] = None
+    flat: Annotated[PerCurrencyAmount | None, _off("the flat fee", PerCurrencyAmount), SAID_OFF] = (
+        None
+    )
     grace_days: Days = 0
-    cap: Cap | None = None
+    cap: Annotated[Cap | None, _off("the cap", Cap), SAID_OFF] = None
+
+    @field_validator("flat")
+    @classmethod
+    def _exact(cls, flat: object) -> object:
+        _exact_in(flat, "the flat fee")
+        return flat
 
     @model_validator(mode="after")
     def _ordered(self) -> LateFeePolicy:
@@ -243,7 +301,10 @@ class Terms(Model):
     """Payment terms; every field left out is inherited from the level above."""
 
     net_days: Days | None = None
-    late_fee: LateFeePolicy | None = None
+    # a deposit with no due date of its own is due this many days after the issue date;
+    # left out everywhere, it is the net days (a deposit is not late the day after issue)
+    deposit_days: Days | None = None
+    late_fee: Annotated[LateFeePolicy | None, _off("late fees", LateFeePolicy), SAID_OFF] = None
     early_discount: EarlyDiscount | None = None
 
 
@@ -435,7 +496,7 @@ class Portion(Model):
 
 
 class Deposit(Portion):
-    due: Day | None = None  # defaults to the issue date
+    due: Day | None = None  # defaults to the issue date + the terms' deposit_days
     label: Line | None = None
 
 
@@ -483,9 +544,16 @@ class Invoice(Model):
 
     @field_validator("instalments")
     @classmethod
-    def _plan(cls, plan: list[Instalment] | None) -> list[Instalment] | None:
+    def _plan(cls, plan: list[Instalment] | None, info: ValidationInfo) -> list[Instalment] | None:
         if plan is None:
             return plan
+        due = info.data.get("due")
+        if due is not None and plan and due < max(i.due for i in plan):
+            # the invoice would be "overdue" while the plan says nothing is late yet
+            raise ValueError(
+                f"the last instalment is due {max(i.due for i in plan)}, after the invoice's "
+                f"due date {due}: leave due out (a plan is due with its last instalment)"
+            )
         if len(plan) < 2:
             raise ValueError("an instalment plan needs at least two instalments")
         if len({i.percent is None for i in plan}) > 1:
@@ -511,21 +579,41 @@ class Invoice(Model):
 
 
 class Payment(Model):
-    """Money received: offline (a cheque, a wire) or recorded by the functions."""
+    """Money received: offline (a cheque, a wire) or recorded by the functions.
+
+    Or credit applied: ``method: credit`` with ``from: <invoice>`` pays ``invoice`` out of
+    what the client overpaid on that other invoice; no money moves, so no receipt.
+    """
+
+    # the file says "from:" (a Python keyword); snapshots round-trip under either name
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
 
     id: Slug
     invoice: Annotated[str, AfterValidator(_slug)]
     amount: Annotated[Amount, AfterValidator(_non_negative)]
     currency: Currency
     date: Day
-    method: Literal["card", "bank_debit", "bank_transfer", "wire", "cheque", "cash", "other"] = (
-        "bank_transfer"
+    method: Literal[
+        "card", "bank_debit", "bank_transfer", "wire", "cheque", "cash", "other", "credit",
+        # the methods Stripe names that a client knows by name (functions/methods.py)
+        "link", "paypal", "klarna", "ideal", "blik", "p24", "fpx", "alipay", "wechat_pay",
+    ] = "bank_transfer"  # fmt: skip
+    from_invoice: Annotated[str, AfterValidator(_slug)] | None = Field(
+        default=None,
+        alias="from",
+        description="With method: credit: the overpaid invoice whose credit pays this one.",
     )
     instalment: Annotated[int, Field(ge=1, strict=True)] | None = None
     reference: Line | None = None
     refunded: NonNegativeAmount = Decimal(0)
     disputed: bool = False  # the payer disputed it with their bank: a person must look
     processing: bool = False  # on its way (a bank debit settling): counted, not yet a receipt
+    # the store's receipt number ("R-2026-0007"), given once when the payment first became a
+    # receipt; the store's alone to give, so a content file may not write it (the reader says
+    # so) and the file's schema leaves it out. It names the receipt's page: a safe file name.
+    receipt: SkipJsonSchema[
+        Annotated[str, Field(pattern=r"^R-[0-9]{4}-[0-9]{4,}$"), AfterValidator(_slug)] | None
+    ] = None
 
 
 class Note(Model):

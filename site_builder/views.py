@@ -14,6 +14,7 @@ from babel.support import Translations
 
 from site_builder import ics, wording
 from site_builder.billing import EntryStatement, statement
+from site_builder.billing.credit import credit_balances
 from site_builder.billing.timeline import amount_on
 from site_builder.billing.totals import LineAmount, TaxRate, Totals
 from site_builder.bundle import Account, ClientBundle, payment_record
@@ -91,13 +92,19 @@ def client_pages(
         "checkout_url": agency.api_url.rstrip("/") + "/checkout",
         "token": token,
     }
-    # a payment still settling gets its receipt once the money has arrived
+    # a payment still settling gets its receipt once the money has arrived; credit applied
+    # is no money received, so it gets a line ("Applied credit from …"), never a receipt
     payments = sorted(
-        (p for p in bundle.payments if not p.processing),
+        (p for p in bundle.payments if not p.processing and p.method != "credit"),
         key=lambda p: (p.date, p.id),
         reverse=True,
     )
     receipts = [_receipt(p, money[p.invoice], locale) for p in payments]
+    applied = [
+        _applied(p, money[p.invoice], locale)
+        for p in sorted(bundle.payments, key=lambda p: (p.date, p.id), reverse=True)
+        if p.method == "credit" and p.invoice in money
+    ]
     processing: dict[str, int] = {}
     for p in bundle.payments:
         if p.processing and p.invoice in money:
@@ -127,22 +134,28 @@ def client_pages(
                 "open": open_,
                 "past": past,
                 "receipts": receipts,
+                "applied": applied,
                 "notes": notes,
                 "totals": _totals_due(accounts, locale),
+                "credit": [
+                    format_money(c.amount, c.currency, locale)
+                    for c in credit_balances(a.statement for a in accounts)
+                ],
             },
         )
     ]
     receipts_of: dict[str, list[Row]] = {}
     for receipt in receipts:
         receipts_of.setdefault(receipt["invoice"], []).append(receipt)
-    late_terms: dict[tuple[int, str], list[str]] = {}  # most invoices share one policy
+    late_terms: dict[tuple[int, str, bool], list[str]] = {}  # most invoices share one policy
     for account, summary in zip(accounts, summaries, strict=True):
         inv = account.invoice
         fmt = money[inv.number]
         policy = account.terms.late_fee
-        key = (id(policy), inv.currency)
+        plan = len(account.statement.entries) > 1  # fees are then charged per instalment
+        key = (id(policy), inv.currency, plan)
         if key not in late_terms:
-            late_terms[key] = wording.late_fee_terms(t, locale, policy, inv.currency)
+            late_terms[key] = wording.late_fee_terms(t, locale, policy, inv.currency, plan)
         detail = {
             **common,
             "root": "../",
@@ -160,6 +173,7 @@ def client_pages(
                 account.statement.due,
                 inv.currency,
                 account.statement.discount_offered,
+                account.statement.entries,
             ),
             "late_terms": late_terms[key],
             "free_terms": agency.payment_terms,
@@ -168,27 +182,17 @@ def client_pages(
                 for f in account.statement.fees
             ],
             "receipts": receipts_of.get(inv.number, []),
+            "applied": [row for row in applied if row["invoice"] == inv.number],
         }
         pages.append(Page(f"{base}/invoices/{inv.number}.html", "invoice.html", detail))
         if summary["status"] in OPEN:
-            due = account.statement.due
-            # the amount due on the event's own day, if the timeline knows it (not in the past)
-            on_the_day = amount_on(account.timeline.invoice, due)
-            title = (
-                t.gettext("Invoice %(number)s due — %(amount)s")
-                % {"number": inv.number, "amount": fmt(on_the_day)}
-                if on_the_day is not None
-                else t.gettext("Invoice %(number)s due") % {"number": inv.number}
-            )
             pages.append(
                 Page(
                     f"{base}/invoices/{inv.number}.ics",
                     None,
                     {},
-                    ics.due_event(
-                        inv.number,
-                        due,
-                        title,
+                    ics.due_events(
+                        _due_dates(account, t, fmt),
                         f"{portal_url}invoices/{inv.number}.html",
                         agency.name,
                         urlsplit(agency.portal_url).hostname or "portal",
@@ -206,7 +210,7 @@ def client_pages(
             receipt = Row({**receipt, "balance_after": money[payment.invoice](left)})
         pages.append(
             Page(
-                f"{base}/receipts/{payment.id}.html",
+                f"{base}/receipts/{receipt_name(payment.receipt, payment.id)}.html",
                 "receipt.html",
                 {
                     **common,
@@ -219,6 +223,44 @@ def client_pages(
             )
         )
     return pages
+
+
+def _due_dates(account: Account, t: Translations, fmt: Any) -> list[ics.Due]:
+    """The calendar's events: the due date, or each open part of a plan on its own date.
+
+    Each names the amount due on its own day, if the timeline knows it (not in the past).
+    """
+    number, st = account.invoice.number, account.statement
+    if len(st.entries) > 1:
+        dues = []
+        for e in st.entries:
+            if e.amount_due <= 0:
+                continue
+            on_the_day = amount_on(account.timeline.entries.get(e.n, ()), e.due)
+            args = {"number": number, "n": e.n, "amount": fmt(on_the_day or 0)}
+            if e.kind == "deposit":
+                title = (
+                    t.gettext("Invoice %(number)s: deposit due — %(amount)s")
+                    if on_the_day is not None
+                    else t.gettext("Invoice %(number)s: deposit due")
+                )
+            else:
+                title = (
+                    t.gettext("Invoice %(number)s: instalment %(n)d due — %(amount)s")
+                    if on_the_day is not None
+                    else t.gettext("Invoice %(number)s: instalment %(n)d due")
+                )
+            dues.append(ics.Due(f"{number}-{e.n}-due", e.due, title % args))
+        if dues:
+            return dues
+    on_the_day = amount_on(account.timeline.invoice, st.due)
+    title = (
+        t.gettext("Invoice %(number)s due — %(amount)s")
+        % {"number": number, "amount": fmt(on_the_day)}
+        if on_the_day is not None
+        else t.gettext("Invoice %(number)s due") % {"number": number}
+    )
+    return [ics.Due(f"{number}-due", st.due, title)]
 
 
 def _summary(
@@ -275,6 +317,10 @@ def _summary(
 
 def _entry_pay(account: Account, e: EntryStatement, fmt: Any, locale: str, t: Translations) -> Row:
     periods = account.timeline.entries.get(e.n, ())
+    # a dispute stops every part of the invoice, as in the reminders job: no part shows an
+    # amount to pay, since Pay refuses them all until a person settles it
+    disputed = account.statement.status == "disputed"
+    status = "disputed" if disputed else e.status
     return Row(
         {
             "instalment": e.n,
@@ -282,10 +328,12 @@ def _entry_pay(account: Account, e: EntryStatement, fmt: Any, locale: str, t: Tr
             "label": e.label,
             "total": fmt(e.amount),
             "paid": fmt(e.paid),
-            "status": e.status,
+            "status": status,
             "due": format_day(e.due, locale),
-            "due_line": wording.due_line(t, locale, e.due, e.status),
-            "periods": wording.period_lines(t, locale, periods, fmt) if e.amount_due else [],
+            "due_line": wording.due_line(t, locale, e.due, status),
+            "periods": wording.period_lines(t, locale, periods, fmt)
+            if e.amount_due and not disputed
+            else [],
         }
     )
 
@@ -388,8 +436,36 @@ def _figures(account: Account, fmt: Any, locale: str) -> Row:
             "refunded": fmt(st.refunded) if st.refunded else None,
             "balance": fmt(st.balance),
             "amount_due": fmt(st.amount_due),
+            # paid beyond what the invoice owed: the client's credit, until refunded or applied
+            "overpaid": fmt(st.paid) if st.overpaid else None,
+            "owed": fmt(st.paid - st.overpaid),
+            "credit": fmt(st.credit) if st.credit else None,
+            "credit_uses": [
+                Row({"invoice": u.to, "date": format_day(u.date, locale), "amount": fmt(u.amount)})
+                for u in st.credit_uses
+            ],
         }
     )
+
+
+def _applied(payment: Payment, fmt: Any, locale: str) -> Row:
+    """Credit applied to an invoice: shown where a receipt would be, without one."""
+    return Row(
+        {
+            "id": payment.id,
+            "invoice": payment.invoice,
+            "source": payment.from_invoice,
+            "date": format_day(payment.date, locale),
+            "amount": fmt(payment_record(payment).amount),
+        }
+    )
+
+
+def receipt_name(number: str | None, payment_id: str) -> str:
+    """A receipt's label and the name of its page: the store's sequential number
+    (``R-2026-0007``, DESIGN's ``receipts/<id>.html``), or, for a payment no store has
+    numbered (a build without one), the payment's own id until a store numbers it."""
+    return number or payment_id
 
 
 def _receipt(payment: Payment, fmt: Any, locale: str) -> Row:
@@ -398,9 +474,9 @@ def _receipt(payment: Payment, fmt: Any, locale: str) -> Row:
     return Row(
         {
             "id": payment.id,
-            "number": f"R-{payment.id}",
+            "number": receipt_name(payment.receipt, payment.id),
             "invoice": payment.invoice,
-            "href": f"receipts/{payment.id}.html",
+            "href": f"receipts/{receipt_name(payment.receipt, payment.id)}.html",
             "date": format_day(payment.date, locale),
             "amount": fmt(amount),
             "refunded": fmt(refunded) if refunded else None,

@@ -18,6 +18,7 @@ from babel.numbers import format_percent
 from babel.support import Translations
 
 from site_builder.billing import ResolvedTerms
+from site_builder.billing.discount import Part, discount_withheld
 from site_builder.billing.timeline import Period
 from site_builder.formatting import format_day, format_money
 from site_builder.i18n import resolve_locale
@@ -108,45 +109,43 @@ def _fixed(amount: Decimal | dict[str, Decimal], currency: str, locale: str) -> 
 
 
 def late_fee_terms(
-    t: Translations, locale: str, policy: LateFeePolicy | None, currency: str
+    t: Translations, locale: str, policy: LateFeePolicy | None, currency: str, plan: bool = False
 ) -> list[str]:
-    """The late-payment terms in words, one sentence per rule."""
+    """The late-payment terms in words, one sentence per rule.
+
+    Each fee says what its percentage is of. On an invoice paid in one go that is the
+    invoice's total (or its balance); on a payment plan (``plan``) each part is charged on
+    its own, by its own due date, so a step is a percentage of that instalment and a cap
+    limits the fees on each instalment (``fees.late_fee_charges`` charges them so).
+    """
     if policy is None or not (policy.steps or policy.flat or policy.monthly_interest):
         return [t.gettext("No late fees apply to this invoice.")]
-    sentences = []
-    for step in policy.steps:
-        args = {"num": step.days_overdue, "percent": format_pct(step.percent, locale)}
-        if step.of == "total":
+    sentences = [
+        _step_sentence(t, locale, step.days_overdue, step.percent, step.of, plan)
+        for step in policy.steps
+    ]
+    if policy.flat is not None and (flat := _fixed(policy.flat, currency, locale)):
+        args = {"amount": flat, "num": policy.grace_days + 1}
+        if plan:
             sentences.append(
                 t.ngettext(
-                    "If unpaid %(num)d day after the due date, %(percent)s of the invoice "
-                    "total is added.",
-                    "If unpaid %(num)d days after the due date, %(percent)s of the invoice "
-                    "total is added.",
-                    step.days_overdue,
+                    "A late fee of %(amount)s is added to each instalment still unpaid "
+                    "%(num)d day after its due date.",
+                    "A late fee of %(amount)s is added to each instalment still unpaid "
+                    "%(num)d days after its due date.",
+                    policy.grace_days + 1,
                 )
                 % args
             )
         else:
             sentences.append(
                 t.ngettext(
-                    "If unpaid %(num)d day after the due date, %(percent)s of the balance "
-                    "then outstanding is added.",
-                    "If unpaid %(num)d days after the due date, %(percent)s of the balance "
-                    "then outstanding is added.",
-                    step.days_overdue,
+                    "A late fee of %(amount)s is added %(num)d day after the due date.",
+                    "A late fee of %(amount)s is added %(num)d days after the due date.",
+                    policy.grace_days + 1,
                 )
                 % args
             )
-    if policy.flat is not None and (flat := _fixed(policy.flat, currency, locale)):
-        sentences.append(
-            t.ngettext(
-                "A late fee of %(amount)s is added %(num)d day after the due date.",
-                "A late fee of %(amount)s is added %(num)d days after the due date.",
-                policy.grace_days + 1,
-            )
-            % {"amount": flat, "num": policy.grace_days + 1}
-        )
     if policy.monthly_interest is not None:
         sentence = t.gettext(
             "Interest of %(percent)s a month is charged on the overdue balance."
@@ -159,15 +158,66 @@ def late_fee_terms(
             ) % {"num": policy.grace_days}
         sentences.append(sentence)
     if policy.cap is not None:
-        if policy.cap.percent is not None:
-            limit = t.gettext("%(percent)s of the invoice total") % {
-                "percent": format_pct(policy.cap.percent, locale)
-            }
-        else:
-            limit = _fixed(policy.cap.amount or Decimal(0), currency, locale) or ""
-        if limit:
-            sentences.append(t.gettext("Late fees never exceed %(limit)s.") % {"limit": limit})
+        sentences.extend(_cap_sentence(t, locale, policy, currency, plan))
     return sentences
+
+
+def _step_sentence(
+    t: Translations, locale: str, days: int, percent: Decimal, of: str, plan: bool
+) -> str:
+    args = {"num": days, "percent": format_pct(percent, locale)}
+    if plan and of == "total":
+        text = t.ngettext(
+            "If an instalment is unpaid %(num)d day after its due date, %(percent)s of that "
+            "instalment is added.",
+            "If an instalment is unpaid %(num)d days after its due date, %(percent)s of that "
+            "instalment is added.",
+            days,
+        )
+    elif plan:
+        text = t.ngettext(
+            "If an instalment is unpaid %(num)d day after its due date, %(percent)s of what "
+            "is then outstanding on that instalment is added.",
+            "If an instalment is unpaid %(num)d days after its due date, %(percent)s of what "
+            "is then outstanding on that instalment is added.",
+            days,
+        )
+    elif of == "total":
+        text = t.ngettext(
+            "If unpaid %(num)d day after the due date, %(percent)s of the invoice total is added.",
+            "If unpaid %(num)d days after the due date, %(percent)s of the invoice total is added.",
+            days,
+        )
+    else:
+        text = t.ngettext(
+            "If unpaid %(num)d day after the due date, %(percent)s of the balance "
+            "then outstanding is added.",
+            "If unpaid %(num)d days after the due date, %(percent)s of the balance "
+            "then outstanding is added.",
+            days,
+        )
+    return text % args
+
+
+def _cap_sentence(
+    t: Translations, locale: str, policy: LateFeePolicy, currency: str, plan: bool
+) -> list[str]:
+    assert policy.cap is not None
+    if policy.cap.percent is not None:
+        percent = {"percent": format_pct(policy.cap.percent, locale)}
+        if plan:
+            return [
+                t.gettext("Late fees on an instalment never exceed %(percent)s of that instalment.")
+                % percent
+            ]
+        limit = t.gettext("%(percent)s of the invoice total") % percent
+    else:
+        limit = _fixed(policy.cap.amount or Decimal(0), currency, locale) or ""
+        if limit and plan:
+            return [
+                t.gettext("Late fees on an instalment never exceed %(limit)s.") % {"limit": limit}
+            ]
+    return [t.gettext("Late fees never exceed %(limit)s.") % {"limit": limit}] if limit else []
 
 
 def payment_terms(
@@ -178,10 +228,27 @@ def payment_terms(
     due: date,
     currency: str,
     discount: int,
+    entries: Sequence[Part] = (),
 ) -> list[str]:
-    """When payment is due, and the early-payment discount while it is on offer."""
+    """When payment is due, and the early-payment discount while it is on offer.
+
+    ``entries``: the invoice's payable parts. A plan's are each due on their own date (the
+    plan's table lists them) and the invoice is due with the last; a plan gets no early
+    discount, and where the terms offer one the sentence says so.
+    """
     days = (due - issued).days
-    if days == 0:
+    if len(entries) > 1:
+        sentences = [
+            t.ngettext(
+                "Payment is due in %(num)d part, as the payment plan sets out; the last is "
+                "due %(date)s.",
+                "Payment is due in %(num)d parts, as the payment plan sets out; the last is "
+                "due %(date)s.",
+                len(entries),
+            )
+            % {"num": len(entries), "date": format_day(due, locale)}
+        ]
+    elif days == 0:
         sentences = [t.gettext("Payment is due on receipt of this invoice.")]
     else:
         sentences = [
@@ -193,7 +260,15 @@ def payment_terms(
             % {"num": days, "date": format_day(due, locale)}
         ]
     offer = terms.early_discount
-    if offer is not None and discount > 0:
+    if offer is not None and entries and discount_withheld(entries, terms):
+        sentences.append(
+            t.gettext(
+                "The early-payment discount of %(percent)s is not offered on an invoice paid "
+                "by a payment plan: the plan already sets when each part is due."
+            )
+            % {"percent": format_pct(offer.percent, locale)}
+        )
+    elif offer is not None and discount > 0:
         sentences.append(
             t.gettext("Pay by %(date)s and take %(percent)s off: you save %(amount)s.")
             % {

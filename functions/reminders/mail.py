@@ -213,10 +213,20 @@ def reminder_mail(
             else None
         ),
         "payment_terms": wording.payment_terms(
-            t, locale, account.terms, inv.issued, st.due, inv.currency, st.discount_offered
+            t,
+            locale,
+            account.terms,
+            inv.issued,
+            st.due,
+            inv.currency,
+            st.discount_offered,
+            st.entries,
         ),
         "free_terms": agency.payment_terms,
-        "late_terms": wording.late_fee_terms(t, locale, account.terms.late_fee, inv.currency),
+        # on a plan each fee is charged on the late instalment, and the terms say so
+        "late_terms": wording.late_fee_terms(
+            t, locale, account.terms.late_fee, inv.currency, plan=len(st.entries) > 1
+        ),
         "already_paid": t.gettext(
             "If you have already paid, thank you, and please disregard this reminder."
         ),

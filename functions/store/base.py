@@ -45,6 +45,9 @@ class Payment:
     refunded: int = 0
     session: str | None = None
     disputed: bool = False  # the client disputed the charge with their bank
+    # "R-2026-0007": given by the store in the transaction that first records the payment as
+    # succeeded (``numbering.py``), never before, never again; None until then
+    receipt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,19 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class OfflineReceipt:
+    """A payment received outside Stripe (``content/payments/``) that is now a receipt.
+
+    The content, not the store, holds the payment; the store gives it its receipt number,
+    from the same counter as Stripe's payments, in the transaction that queues its email.
+    """
+
+    payment: str  # the content payment's id
+    client: str
+    day: str  # YYYY-MM-DD it was received (the agency's zone): the year it counts in
+
+
+@dataclass(frozen=True)
 class Change:
     """Everything one webhook event does, applied atomically by ``Store.apply``."""
 
@@ -66,6 +82,7 @@ class Change:
     outbox: Sequence[OutboxItem] = ()
     reviews: Sequence[Mapping[str, Any]] = ()  # e.g. an amount that does not match its session
     sessions: Mapping[str, SessionStatus] = field(default_factory=dict)
+    offline_receipts: Sequence[OfflineReceipt] = ()  # numbered once each, with the rest
 
 
 @dataclass(frozen=True)
@@ -137,7 +154,16 @@ class Store(Protocol):
 
     # webhook events, exactly once
     def apply(self, change: Change) -> bool:
-        """Apply a change unless its event was seen before; False for a duplicate."""
+        """Apply a change unless its event was seen before; False for a duplicate.
+
+        A payment the change leaves succeeded without a receipt number gets the next one of
+        its year (``numbering.py``) in the same transaction, and so does each offline receipt
+        the store has not numbered yet: every receipt is numbered here, once.
+        """
+        ...
+
+    def offline_receipt_numbers(self, client: str | None = None) -> dict[str, str]:
+        """The numbers given to offline receipts (of ``client``, or all): payment id -> number."""
         ...
 
     def payments(self, invoice: str | None = None) -> list[Payment]: ...
@@ -202,4 +228,5 @@ def merge(old: Payment | None, new: Payment) -> Payment:
         refunded=max(old.refunded, new.refunded),
         session=old.session or new.session,
         disputed=old.disputed or new.disputed,
+        receipt=old.receipt or new.receipt,  # a number once given is the payment's for good
     )

@@ -24,6 +24,11 @@ pk                    sk                          what
 ``CLIENT#<id>``       ``PAGES``                   the day the client's pages next change: while
                                                   one is ahead, ``gsi1pk`` = ``PAGES#CHANGE``
                                                   and ``gsi1sk`` = ``<day>#<id>``
+``RECEIPTS``          ``<year>``                  the last receipt number given in that year
+                                                  (``last``)
+``OFFLINE``           ``<payment id>``            an offline payment's receipt number
+                                                  (``number``, ``client``), and all of them
+``CLIENT#<id>``       ``OFFLINE#<payment id>``    the same, listed by client
 ====================  ==========================  ==============================================
 
 The GSI ``due`` (``gsi1pk``, ``gsi1sk``) finds the outbox's due items, the reminder tracks
@@ -36,6 +41,9 @@ a change names (one consistent BatchGetItem), then writes everything in ONE
 TransactWriteItems whose conditions say that nothing it read has changed meanwhile: the event
 is new, each payment still has the version read, each new outbox key is still new. A failed
 event condition is a duplicate (False); any other conflict re-reads and tries again.
+A payment that becomes a receipt takes the next number of its year in the same transaction:
+the year's counter is written on condition that it still holds the number read, so two
+events never take one number, and a transaction that fails takes none (no gap).
 
 boto3 is imported lazily, so importing this module costs nothing where it is not used.
 """
@@ -45,6 +53,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +63,7 @@ from typing import Any
 from functions.store.base import (
     Change,
     CheckoutSession,
+    OfflineReceipt,
     OutboxItem,
     Payment,
     Reminder,
@@ -63,6 +73,7 @@ from functions.store.base import (
     TrackMove,
     merge,
 )
+from functions.store.numbering import assign, receipt_year, take, wants_number
 from functions.store.tracks import next_reminder, page_changes, plan_tracks
 
 DUE_INDEX = "due"
@@ -70,8 +81,13 @@ OUTBOX_PENDING = "OUTBOX#PENDING"
 REMINDERS_DUE = "REMIND#DUE"
 PAGES_CHANGE = "PAGES#CHANGE"
 ALL_PAYMENTS = "PAYMENTS"
+RECEIPTS = "RECEIPTS"  # the receipt counters, one item a year
+OFFLINE = "OFFLINE"  # the offline payments' receipt numbers
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 APPLY_ATTEMPTS = 12
+# numbering a receipt contends for one counter item: 50 payments succeeding at once must all
+# get through, so these changes try longer (with the same capped, jittered back-off)
+NUMBERING_ATTEMPTS = 100
 # what cancels an apply that reading again and retrying can fix ("None": that item was fine)
 RETRYABLE_REASONS = frozenset(
     {
@@ -150,6 +166,11 @@ class DynamoStore:
         self.table = table_name
         self.client = client if client is not None else _client(region, endpoint_url)
         self._ClientError = self.client.exceptions.ClientError
+        # this process's threads take receipt numbers one at a time: at once they would only
+        # collide on the year's counter and retry, each failed transaction billed as writes.
+        # Other processes (Lambda instances) are still ordered by the counter's condition.
+        self._numbering = threading.Lock()
+        self._last_written: dict[str, int] = {}  # year -> the counter as this process left it
 
     # --- the ledger --------------------------------------------------------
 
@@ -281,17 +302,39 @@ class DynamoStore:
     # --- events, payments, reviews -------------------------------------------
 
     def apply(self, change: Change) -> bool:
+        holding = [False]  # whether this call holds ``_numbering``: taken once it must number
+        try:
+            return self._apply(change, holding)
+        finally:
+            if holding[0]:
+                self._numbering.release()
+
+    def _apply(self, change: Change, holding: list[bool]) -> bool:
         outbox: dict[str, OutboxItem] = {}
         for item in change.outbox:
             outbox.setdefault(item.key, item)  # the first enqueue wins, as in SQLite
         payment_ids = list(dict.fromkeys(p.id for p in change.payments))
         event = (f"EVENT#{change.event_id}", "EVENT")
-        for attempt in range(APPLY_ATTEMPTS):
+        offline = {r.payment: r for r in change.offline_receipts}  # once each
+        offline_keys = {pid: (OFFLINE, pid) for pid in offline}
+        # the counters of the years the change's receipts name: read with the rest, in the
+        # usual case (a payment succeeding on its event's day) no extra round trip
+        years = {_counter_key(receipt_year(p)) for p in change.payments if wants_number(p)}
+        years |= {_counter_key(r.day[:4]) for r in offline.values()}
+        attempts = APPLY_ATTEMPTS if not years else NUMBERING_ATTEMPTS
+        for attempt in range(attempts):
             payment_keys = {pid: (ALL_PAYMENTS, f"PAY#{pid}") for pid in payment_ids}
             outbox_keys = {key: (f"OUTBOX#{key}", "OUTBOX") for key in outbox}
             session_keys = {sid: (f"SESSION#{sid}", "SESSION") for sid in change.sessions}
             found = self._batch_get(
-                [event, *payment_keys.values(), *outbox_keys.values(), *session_keys.values()]
+                [
+                    event,
+                    *payment_keys.values(),
+                    *outbox_keys.values(),
+                    *session_keys.values(),
+                    *offline_keys.values(),
+                    *years,
+                ]
             )
             if event in found:
                 return False  # seen before: nothing to do (and no write spent on it)
@@ -299,8 +342,25 @@ class DynamoStore:
             ops: list[dict[str, Any]] = [
                 self._put({**_key(*event), "at": _n(int(time.time()))}, new=True)
             ]
-            for pid in payment_ids:
-                ops += self._payment_ops(found.get(payment_keys[pid]), change, pid)
+            kept = [_merged(found.get(payment_keys[pid]), change, pid) for pid in payment_ids]
+            fresh = [r for pid, r in offline.items() if offline_keys[pid] not in found]
+            wanted = [receipt_year(p) for p in kept if wants_number(p)]
+            if (wanted or fresh) and not holding[0]:
+                # a duplicate never waits here (seen above); one that must number queues
+                # behind this process's others; what it read meanwhile may be stale, and the
+                # transaction's conditions then send it round again
+                holding[0] = self._numbering.acquire()
+            last = self._counters({*wanted, *(r.day[:4] for r in fresh)}, found, years)
+            # counters only grow: what this process wrote since it read is the better guess
+            last = {year: max(n, self._last_written.get(year, 0)) for year, n in last.items()}
+            numbered, moved = assign(kept, last)
+            offline_numbers, more = take([r.day[:4] for r in fresh], {**last, **moved})
+            counted = {**moved, **more}
+            ops += self._counter_ops(last, counted)
+            for pid, payment in zip(payment_ids, numbered, strict=True):
+                ops += self._payment_ops(found.get(payment_keys[pid]), payment)
+            for receipt, number in zip(fresh, offline_numbers, strict=True):
+                ops += self._offline_ops(receipt, number)
             for key, item in outbox.items():
                 if outbox_keys[key] not in found:  # enqueued before: left as it is
                     ops.append(self._put(_outbox_item(item), new=True))
@@ -320,6 +380,7 @@ class DynamoStore:
                 self.client.transact_write_items(
                     TransactItems=ops, ClientRequestToken=uuid.uuid4().hex
                 )
+                self._last_written.update(counted)  # under _numbering whenever it counted
                 return True
             except self._ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
@@ -332,15 +393,74 @@ class DynamoStore:
             _backoff(attempt)  # a payment, outbox item or session changed since read: again
         raise TransactionRetriesExhausted(f"event {change.event_id} kept conflicting")
 
-    def _payment_ops(
-        self, current: dict[str, Any] | None, change: Change, pid: str
+    def _counters(
+        self, years: set[str], found: Mapping[Key, dict[str, Any]], read: set[Key]
+    ) -> dict[str, int]:
+        """The last number of each of ``years``, from ``found`` where it was read with the
+        rest, else read now (a payment numbered in the year it was first received)."""
+        wanted = {_counter_key(year) for year in years}
+        more = self._batch_get(wanted - read) if wanted - read else {}
+        counters = {**found, **more}
+        return {key[1]: int(counters[key]["last"]["N"]) if key in counters else 0 for key in wanted}
+
+    def _counter_ops(
+        self, last: Mapping[str, int], moved: Mapping[str, int]
     ) -> list[dict[str, Any]]:
-        old = None if current is None else _payment(current)
-        kept = old
-        for payment in change.payments:
-            if payment.id == pid:
-                kept = merge(kept, payment)
-        assert kept is not None
+        """The counters' writes for the numbers given: each on condition that it still holds
+        the number read (or still does not exist), so no number is given twice."""
+        ops: list[dict[str, Any]] = []
+        for year, n in sorted(moved.items()):
+            key = _counter_key(year)
+            if last[year] == 0:
+                item = {**_key(*key), "year": {"S": year}, "last": _n(n)}
+                ops.append(self._put(item, new=True))
+                continue
+            ops.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _key(*key),
+                        "UpdateExpression": "SET #last = :next",
+                        "ConditionExpression": "#last = :seen",
+                        "ExpressionAttributeNames": {"#last": "last"},
+                        "ExpressionAttributeValues": {":next": _n(n), ":seen": _n(last[year])},
+                    }
+                }
+            )
+        return ops
+
+    def _offline_ops(self, receipt: OfflineReceipt, number: str) -> list[dict[str, Any]]:
+        """An offline receipt's number, written once (its condition: not numbered yet)."""
+        fields = {
+            "payment": {"S": receipt.payment},
+            "client": {"S": receipt.client},
+            "number": {"S": number},
+        }
+        return [
+            self._put({**_key(OFFLINE, receipt.payment), **fields}, new=True),
+            self._put({**_key(f"CLIENT#{receipt.client}", f"OFFLINE#{receipt.payment}"), **fields}),
+        ]
+
+    def offline_receipt_numbers(self, client: str | None = None) -> dict[str, str]:
+        if client is None:
+            items = self._query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": OFFLINE}},
+                ConsistentRead=True,
+            )
+        else:
+            items = self._query(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": f"CLIENT#{client}"},
+                    ":prefix": {"S": "OFFLINE#"},
+                },
+                ConsistentRead=True,
+            )
+        return {i["payment"]["S"]: i["number"]["S"] for i in items}
+
+    def _payment_ops(self, current: dict[str, Any] | None, kept: Payment) -> list[dict[str, Any]]:
+        pid = kept.id
         version = 0 if current is None else int(current["version"]["N"])
         canonical = {**_payment_item(kept, ALL_PAYMENTS, f"PAY#{pid}"), "version": _n(version + 1)}
         put: dict[str, Any] = {"TableName": self.table, "Item": canonical}
@@ -348,6 +468,9 @@ class DynamoStore:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
             put["ConditionExpression"] = "version = :version"
+            if kept.receipt is not None and "receipt" not in current:
+                # numbered now: only if no other writer numbered it since it was read
+                put["ConditionExpression"] += " AND attribute_not_exists(receipt)"
             put["ExpressionAttributeValues"] = {":version": _n(version)}
         copy = _payment_item(kept, f"INV#{kept.invoice}", f"PAY#{pid}")
         return [{"Put": put}, self._put(copy)]
@@ -746,6 +869,20 @@ def _session(item: dict[str, Any]) -> CheckoutSession:
     )
 
 
+def _merged(current: dict[str, Any] | None, change: Change, pid: str) -> Payment:
+    """The payment ``pid`` as the store holds it, with what ``change`` says of it merged in."""
+    kept = None if current is None else _payment(current)
+    for payment in change.payments:
+        if payment.id == pid:
+            kept = merge(kept, payment)
+    assert kept is not None
+    return kept
+
+
+def _counter_key(year: str) -> Key:
+    return (RECEIPTS, year)
+
+
 def _payment_item(payment: Payment, pk: str, sk: str) -> dict[str, Any]:
     item = {
         **_key(pk, sk),
@@ -764,6 +901,7 @@ def _payment_item(payment: Payment, pk: str, sk: str) -> dict[str, Any]:
         item, "instalment", None if payment.instalment is None else _n(payment.instalment)
     )
     _put_optional(item, "session", None if payment.session is None else {"S": payment.session})
+    _put_optional(item, "receipt", None if payment.receipt is None else {"S": payment.receipt})
     return item
 
 
@@ -781,6 +919,7 @@ def _payment(item: dict[str, Any]) -> Payment:
         refunded=int(item["refunded"]["N"]),
         session=item["session"]["S"] if "session" in item else None,
         disputed=item.get("disputed", {}).get("BOOL", False),
+        receipt=item["receipt"]["S"] if "receipt" in item else None,
     )
 
 

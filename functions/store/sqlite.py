@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from functions.store.base import (
     TrackMove,
     merge,
 )
+from functions.store.numbering import receipt_number, receipt_year, wants_number
 from functions.store.tracks import next_reminder, page_changes, plan_tracks
 
 SCHEMA = """
@@ -39,9 +40,14 @@ CREATE TABLE IF NOT EXISTS payments (
     id TEXT PRIMARY KEY, invoice TEXT NOT NULL, client TEXT NOT NULL, amount INTEGER NOT NULL,
     currency TEXT NOT NULL, received TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL,
     instalment INTEGER, refunded INTEGER NOT NULL, session TEXT,
-    disputed INTEGER NOT NULL DEFAULT 0
+    disputed INTEGER NOT NULL DEFAULT 0, receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS payments_by_invoice ON payments (invoice);
+CREATE TABLE IF NOT EXISTS receipt_counters (year TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS offline_receipts (
+    payment TEXT PRIMARY KEY, client TEXT NOT NULL, number TEXT NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS offline_receipts_by_client ON offline_receipts (client);
 CREATE TABLE IF NOT EXISTS reviews (id INTEGER PRIMARY KEY, event TEXT NOT NULL, details TEXT);
 CREATE TABLE IF NOT EXISTS outbox (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
@@ -66,6 +72,15 @@ CREATE TABLE IF NOT EXISTS reminders (
 );
 """
 TRACK_CHUNK = 500  # invoices per "IN (...)" look-up, under SQLite's variable limit
+# made after _migrate, which adds the column to a store made before receipt numbers
+RECEIPT_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS payments_by_receipt ON payments (receipt) "
+    "WHERE receipt IS NOT NULL"
+)
+PAYMENT_COLUMNS = (
+    "id, invoice, client, amount, currency, received, method, status, instalment, refunded, "
+    "session, disputed, receipt"
+)
 
 
 class SqliteStore:
@@ -77,6 +92,40 @@ class SqliteStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._db().executescript(SCHEMA)  # idempotent; runs in its own transaction
+        self._migrate()
+        self._db().execute(RECEIPT_INDEX)
+
+    def _migrate(self) -> None:
+        """A store made before receipt numbers: add the column, and number the receipts it
+        already holds in the order they were received, as if they had been numbered then."""
+        if self._has_receipts(self._db()):
+            return
+        with self._tx() as db:
+            if self._has_receipts(db):  # another process migrated it meanwhile
+                return
+            db.execute("ALTER TABLE payments ADD COLUMN receipt TEXT")
+            rows = db.execute(
+                "SELECT * FROM payments WHERE status = 'succeeded' ORDER BY received, id"
+            ).fetchall()
+            for row in rows:
+                payment = _payment(row)
+                number = self._next_receipt(db, receipt_year(payment))
+                db.execute("UPDATE payments SET receipt = ? WHERE id = ?", (number, payment.id))
+
+    @staticmethod
+    def _has_receipts(db: sqlite3.Connection) -> bool:
+        return any(row["name"] == "receipt" for row in db.execute("PRAGMA table_info(payments)"))
+
+    @staticmethod
+    def _next_receipt(db: sqlite3.Connection, year: str) -> str:
+        """The next number of ``year``, counted inside the caller's transaction: the write
+        lock (BEGIN IMMEDIATE) makes it the only one counting until it commits or rolls back."""
+        (last,) = db.execute(
+            "INSERT INTO receipt_counters (year, last) VALUES (?, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            (year,),
+        ).fetchone()
+        return receipt_number(year, last)
 
     def reopened(self) -> SqliteStore:
         """The same store through a new connection: for a forked worker process."""
@@ -222,12 +271,27 @@ class SqliteStore:
             for payment in change.payments:
                 row = db.execute("SELECT * FROM payments WHERE id = ?", (payment.id,)).fetchone()
                 kept = merge(None if row is None else _payment(row), payment)
+                if wants_number(kept):  # it became a receipt in this event: numbered with it
+                    kept = replace(kept, receipt=self._next_receipt(db, receipt_year(kept)))
                 db.execute(
-                    "INSERT OR REPLACE INTO payments VALUES (:id, :invoice, :client, :amount, "
-                    ":currency, :received, :method, :status, :instalment, :refunded, :session, "
-                    ":disputed)",
+                    f"INSERT OR REPLACE INTO payments ({PAYMENT_COLUMNS}) VALUES (:id, :invoice, "
+                    ":client, :amount, :currency, :received, :method, :status, :instalment, "
+                    ":refunded, :session, :disputed, :receipt)",
                     asdict(kept),
                 )
+            for receipt in change.offline_receipts:
+                numbered = db.execute(
+                    "SELECT 1 FROM offline_receipts WHERE payment = ?", (receipt.payment,)
+                ).fetchone()
+                if numbered is None:  # once: a later change naming it keeps its number
+                    db.execute(
+                        "INSERT INTO offline_receipts (payment, client, number) VALUES (?, ?, ?)",
+                        (
+                            receipt.payment,
+                            receipt.client,
+                            self._next_receipt(db, receipt.day[:4]),
+                        ),
+                    )
             for item in change.outbox:
                 db.execute(
                     "INSERT OR IGNORE INTO outbox (key, kind, payload, next_attempt) "
@@ -253,6 +317,12 @@ class SqliteStore:
         sql = "SELECT * FROM payments WHERE id = ?"
         row = self._db().execute(sql, (payment_id,)).fetchone()
         return None if row is None else _payment(row)
+
+    def offline_receipt_numbers(self, client: str | None = None) -> dict[str, str]:
+        sql, args = "SELECT payment, number FROM offline_receipts", ()
+        if client is not None:
+            sql, args = sql + " WHERE client = ?", (client,)
+        return {row["payment"]: row["number"] for row in self._db().execute(sql, args)}
 
     def reviews(self) -> list[dict[str, Any]]:
         rows = self._db().execute("SELECT event, details FROM reviews ORDER BY id")

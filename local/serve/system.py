@@ -58,6 +58,7 @@ from functions import work
 from functions.app import Services, create_app
 from functions.config import StripeSessions
 from functions.mailer import mailer_from_env
+from functions.offline import load_ledger
 from functions.outbox import DrainReport
 from functions.recorded import by_client
 from functions.site import FolderSite
@@ -434,11 +435,13 @@ class System:
                 workers=None if initial else 1,
             )
             problems += [str(aside) for aside in report.set_aside]
+            # with the receipts of the offline payments new to the store
+            assert report.day is not None
             if initial:  # the whole ledger: another command may have loaded its own since
                 ledger = json.loads((self.build_dir / "ledger.json").read_text("utf-8"))
-                self.store.put_invoices(ledger["invoices"])
+                load_ledger(self.store, ledger["invoices"], report.day)
             else:
-                self.store.put_invoices(report.ledger_changes)
+                load_ledger(self.store, report.ledger_changes, report.day)
             self.portals = self._portal_links(report, problems)
             if not initial:  # the watcher's rebuild: agency.yaml may be what changed
                 self.agency = load_agency(self.options.content)

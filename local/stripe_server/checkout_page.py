@@ -13,7 +13,10 @@ BANNER = "Test mode — no money moves"
 BANK_LABELS = {
     "us_bank_account": "US bank account (ACH Direct Debit)",
     "sepa_debit": "SEPA Direct Debit",
-    "bank_transfer": "Bank transfer",
+    "bacs_debit": "Bacs Direct Debit",
+    "au_becs_debit": "BECS Direct Debit",
+    "acss_debit": "Pre-authorized debit (ACSS)",
+    "customer_balance": "Bank transfer",
 }
 
 _STYLE = """
@@ -126,16 +129,17 @@ def render_checkout(
     bank_type = bank_debit_type(session["currency"])
     if bank_type in methods:
         delay = f"{bank_delay:g}"
+        way = "bank transfer" if bank_type == "customer_balance" else "bank debit"
         parts.append(
             f"<h2>{escape(BANK_LABELS[bank_type])}</h2>\n"
-            f'<p class="hint">A bank debit completes now and settles {delay} s later.</p>\n'
+            f'<p class="hint">A {way} completes now and settles {delay} s later.</p>\n'
             f'<form method="post" action="{action}">\n'
             '<input type="hidden" name="method" value="bank_ok">\n'
-            '<button type="submit" class="secondary">Pay by bank debit (succeeds)</button>\n'
+            f'<button type="submit" class="secondary">Pay by {way} (succeeds)</button>\n'
             "</form>\n"
             f'<form method="post" action="{action}">\n'
             '<input type="hidden" name="method" value="bank_fail">\n'
-            '<button type="submit" class="secondary">Pay by bank debit (fails)</button>\n'
+            f'<button type="submit" class="secondary">Pay by {way} (fails)</button>\n'
             "</form>"
         )
     parts.append(_cancel_link(session))

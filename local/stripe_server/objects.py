@@ -315,7 +315,30 @@ def bank_details(method_type: str) -> dict[str, Any]:
             "last4": "3000",
             "mandate": new_id("mandate"),
         }
-    else:
+    elif method_type == "bacs_debit":
+        detail = {
+            "fingerprint": new_id("fp", 16)[3:],
+            "last4": "2345",
+            "mandate": new_id("mandate"),
+            "sort_code": "108800",
+        }
+    elif method_type == "au_becs_debit":
+        detail = {
+            "bsb_number": "000000",
+            "fingerprint": new_id("fp", 16)[3:],
+            "last4": "3456",
+            "mandate": new_id("mandate"),
+        }
+    elif method_type == "acss_debit":
+        detail = {
+            "bank_name": "STRIPE TEST BANK",
+            "fingerprint": new_id("fp", 16)[3:],
+            "institution_number": "000",
+            "last4": "6789",
+            "mandate": new_id("mandate"),
+            "transit_number": "11000",
+        }
+    else:  # customer_balance: a bank transfer names no account of the payer's
         detail = {}
     return {method_type: detail, "type": method_type}
 

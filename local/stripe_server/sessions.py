@@ -56,9 +56,20 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 
 
+BANK_DEBITS = {
+    "usd": "us_bank_account",
+    "eur": "sepa_debit",
+    "gbp": "bacs_debit",
+    "aud": "au_becs_debit",
+    "cad": "acss_debit",
+}
+
+
 def bank_debit_type(currency: str) -> str:
-    """The bank-debit payment method Stripe offers for a currency."""
-    return {"usd": "us_bank_account", "eur": "sepa_debit"}.get(currency, "bank_transfer")
+    """The bank payment method Stripe offers for a currency: its bank debit scheme, or for
+    a currency without one here, a bank transfer (Stripe's ``customer_balance``). Either
+    completes at once and settles later."""
+    return BANK_DEBITS.get(currency, "customer_balance")
 
 
 @dataclass

@@ -16,12 +16,19 @@ from site_builder.billing.errors import BillingError
 from site_builder.billing.fees import FeeCharge, fixed_amount, late_fee_charges
 from site_builder.billing.retainers import expand_retainer, period_suffix
 from site_builder.billing.schedule import ScheduleEntry, payment_schedule
-from site_builder.billing.statement import EntryStatement, PaymentRecord, Statement, statement
+from site_builder.billing.statement import (
+    CreditUse,
+    EntryStatement,
+    PaymentRecord,
+    Statement,
+    statement,
+)
 from site_builder.billing.terms import ResolvedTerms, due_date, resolve_terms
 from site_builder.billing.totals import LineAmount, Totals, invoice_totals
 
 __all__ = [
     "BillingError",
+    "CreditUse",
     "EntryStatement",
     "FeeCharge",
     "LineAmount",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Protocol
 
-from site_builder.billing.schedule import ScheduleEntry
 from site_builder.billing.terms import ResolvedTerms
 from site_builder.money import percent_of
 
@@ -17,9 +17,29 @@ def discount_deadline(issued: date, terms: ResolvedTerms) -> date | None:
     return issued + timedelta(days=terms.early_discount.within_days)
 
 
-def discount_applies(schedule: Sequence[ScheduleEntry]) -> bool:
-    """Only a single payment can be early: a plan already spreads the payments."""
+class Part(Protocol):
+    """A payable part of an invoice: a schedule entry, or an entry of a statement."""
+
+    @property
+    def kind(self) -> str: ...
+
+
+def discount_applies(schedule: Sequence[Part]) -> bool:
+    """Only a single payment can be early: a plan already spreads the payments.
+
+    An early-payment discount is the price of credit the agency did not have to give: it
+    rewards paying the whole invoice well before it is due. A deposit or an instalment plan
+    is credit agreed part by part, each part on its own date; a discount on each part paid
+    "early" would pay the client for keeping to the plan, and no discount on the whole could
+    be earned without paying parts before they are due. So a plan has none, and the page
+    says so (``discount_withheld``) rather than leaving the agency's offer unexplained.
+    """
     return len(schedule) == 1 and schedule[0].kind == "full"
+
+
+def discount_withheld(schedule: Sequence[Part], terms: ResolvedTerms) -> bool:
+    """The terms offer an early-payment discount that this invoice's plan does not get."""
+    return terms.early_discount is not None and not discount_applies(schedule)
 
 
 def discount_amount(total: int, terms: ResolvedTerms) -> int:

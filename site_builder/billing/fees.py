@@ -11,7 +11,7 @@ from typing import Literal
 from site_builder.billing.dates import add_months
 from site_builder.billing.errors import BillingError
 from site_builder.model import LateFeePolicy
-from site_builder.money import percent_of, to_minor
+from site_builder.money import MoneyError, percent_of, to_minor
 
 FeeKind = Literal["step", "interest", "flat"]
 
@@ -31,17 +31,24 @@ class FeeCharge:
 
 
 def fixed_amount(value: Decimal | dict[str, Decimal], currency: str, field: str, what: str) -> int:
-    """A per-currency fixed figure in minor units of ``currency``.
+    """A per-currency fixed figure in minor units of ``currency``, exactly.
 
-    A bare figure means "this many units of whatever the invoice is in"; it
-    is rounded half-up, as the printed terms round it, because one figure
-    such as 25.50 may serve currencies with fewer decimals (JPY).
+    A bare figure means "this many units of whatever the invoice is in". One that the
+    currency cannot hold (25.50 for a JPY invoice) is an error, never rounded: the agency
+    gives that currency its own figure (``{USD: "25.50", JPY: 2550}``).
     """
     if isinstance(value, dict):
         if currency not in value:
             raise BillingError(field, f"no {what} amount for {currency}")
         value = value[currency]
-    return to_minor(value, currency)
+    try:
+        return to_minor(value, currency, exact=True)
+    except MoneyError as exc:
+        raise BillingError(
+            field,
+            f"the {what} {exc}, the currency of this invoice: give {currency} a figure of "
+            f'its own ({{{currency}: "..."}} beside the others)',
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from site_builder.billing.errors import BillingError, major
+from site_builder.billing.terms import ResolvedTerms, deposit_due_date, due_date
 from site_builder.model import Instalment, Invoice, Portion
 from site_builder.money import MoneyError, allocate, percent_of, to_minor
 
@@ -67,15 +68,20 @@ def _instalments(
     return amounts
 
 
-def payment_schedule(invoice: Invoice, total: int, due: date) -> tuple[ScheduleEntry, ...]:
-    """Split ``total`` into its deposit, instalments or balance, numbered in due order."""
+def payment_schedule(
+    invoice: Invoice, total: int, terms: ResolvedTerms
+) -> tuple[ScheduleEntry, ...]:
+    """Split ``total`` into its deposit, instalments or balance, numbered in due order.
+
+    The dates come from the terms (``due_date``, ``deposit_due_date``), never from a
+    caller, so every reader of a schedule sees the same due dates.
+    """
+    due = due_date(invoice, terms)
     parts: list[tuple[EntryKind, str | None, date, int]] = []
     remaining = total
     if invoice.deposit is not None:
         deposit = _deposit(invoice, total)
-        parts.append(
-            ("deposit", invoice.deposit.label, invoice.deposit.due or invoice.issued, deposit)
-        )
+        parts.append(("deposit", invoice.deposit.label, deposit_due_date(invoice, terms), deposit))
         remaining -= deposit
     if invoice.instalments:
         what = "the invoice total" if invoice.deposit is None else "the balance after the deposit"

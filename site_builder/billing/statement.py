@@ -35,12 +35,28 @@ class PaymentRecord:
     refunded: int = 0
     instalment: int | None = None  # the entry (n) the payer meant to pay, if any
     disputed: bool = False
+    # a credit application: paid out of this other invoice's overpayment, not money received
+    credit_from: str | None = None
 
     @property
     def net(self) -> int:
         # a refund can only give back what was paid; more is a data error,
         # and clamping keeps it from turning into a negative payment
         return max(0, self.amount - self.refunded)
+
+
+@dataclass(frozen=True)
+class CreditUse:
+    """Part of an invoice's overpayment applied to another invoice of the same client.
+
+    The other invoice counts it as a payment (a ``PaymentRecord`` with ``credit_from``);
+    the invoice that was overpaid counts it here, so its credit falls by as much.
+    """
+
+    id: str  # the credit application's payment id
+    date: date
+    amount: int  # minor units
+    to: str  # the invoice it paid
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,10 @@ class Statement:
     late_fees: int
     discount: int  # taken
     balance: int  # total + late_fees - discount - paid, never below 0
-    overpaid: int  # what was paid beyond the balance (a credit for the client)
+    overpaid: int  # what was paid beyond the balance (net of refunds)
+    credit_applied: int  # of the overpayment, applied to the client's other invoices
+    credit: int  # what is still the client's: overpaid less credit_applied, never below 0
+    credit_uses: tuple[CreditUse, ...]  # those counted in credit_applied, by date
     amount_due: int  # balance less the discount still on offer
     days_overdue: int
     discount_deadline: date | None
@@ -140,13 +159,22 @@ def _status(
 
 
 def statement(
-    invoice: Invoice, terms: ResolvedTerms, payments: Sequence[PaymentRecord], today: date
+    invoice: Invoice,
+    terms: ResolvedTerms,
+    payments: Sequence[PaymentRecord],
+    today: date,
+    credit_uses: Sequence[CreditUse] = (),
 ) -> Statement:
-    """The invoice as of ``today``; payments dated later have not happened yet."""
+    """The invoice as of ``today``; payments dated later have not happened yet.
+
+    ``credit_uses``: this invoice's overpayment applied to other invoices (the client's
+    credit balance is the sum of each invoice's ``credit``); those dated later than
+    ``today`` have not happened yet either.
+    """
     totals = invoice_totals(invoice)
     total, currency = totals.total, invoice.currency
     due = due_date(invoice, terms)
-    schedule = payment_schedule(invoice, total, due)
+    schedule = payment_schedule(invoice, total, terms)
     counted = [p for p in payments if p.date <= today]
     paid = sum(p.net for p in counted)
     refunded = sum(p.amount - p.net for p in counted)
@@ -208,6 +236,8 @@ def statement(
     status = _status(invoice.status, balance, paid, amount_due, days_overdue)
     if live and any(p.disputed for p in counted):
         status = "disputed"  # nothing to pay or remind until a person settles it
+    uses = tuple(sorted((u for u in credit_uses if u.date <= today), key=lambda u: (u.date, u.id)))
+    applied_out = sum(u.amount for u in uses)
     return Statement(
         number=invoice.number,
         currency=currency,
@@ -221,6 +251,11 @@ def statement(
         discount=taken,
         balance=balance,
         overpaid=overpaid,
+        credit_applied=applied_out,
+        # below 0 only if a refund came after the credit was used (the build refuses
+        # content that does it): the client then owes that back, which is not a credit
+        credit=max(0, overpaid - applied_out),
+        credit_uses=uses,
         amount_due=amount_due,
         days_overdue=days_overdue,
         discount_deadline=deadline,

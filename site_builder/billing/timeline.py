@@ -22,7 +22,7 @@ from site_builder.billing.discount import discount_applies, discount_deadline
 from site_builder.billing.fees import fee_days
 from site_builder.billing.schedule import payment_schedule
 from site_builder.billing.statement import PaymentRecord, Statement, statement
-from site_builder.billing.terms import ResolvedTerms, due_date
+from site_builder.billing.terms import ResolvedTerms
 from site_builder.billing.totals import invoice_totals
 from site_builder.model import Invoice
 
@@ -49,8 +49,7 @@ class Timeline:
 
 def change_days(invoice: Invoice, terms: ResolvedTerms, after: date, until: date) -> list[date]:
     """The days in (``after``, ``until``] on which the rules may change a figure unprompted."""
-    due = due_date(invoice, terms)
-    schedule = payment_schedule(invoice, invoice_totals(invoice).total, due)
+    schedule = payment_schedule(invoice, invoice_totals(invoice).total, terms)
     days: set[date] = set()
     deadline = discount_deadline(invoice.issued, terms)
     if deadline is not None and discount_applies(schedule):

@@ -14,7 +14,7 @@ from math import floor
 
 from site_builder.billing.errors import BillingError, major
 from site_builder.model import Invoice, LineItem, Tax, TaxRounding
-from site_builder.money import percent_of, to_minor
+from site_builder.money import MoneyError, exponent, percent_of, to_minor
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,28 @@ def _summary_order(row: RateTotal) -> tuple[int, Decimal, str]:
     return (0, -row.rate.percent, row.rate.label)
 
 
+def line_amount(item: LineItem, currency: str, index: int) -> int:
+    """quantity x unit price in minor units, which must come out exact.
+
+    A unit price may have more places than the currency (0.125 an API call, 8 of them are
+    1.00): usage is priced that way, and Stripe takes such prices too. What is billed is the
+    line's amount, and that is money: 3 x 0.125 = 0.375 USD is not a whole number of cents,
+    and which way to round it is the agency's call (the quantity, the price), never ours.
+    """
+    amount = item.quantity * item.unit_price
+    try:
+        return to_minor(amount, currency, exact=True)
+    except MoneyError:
+        places = exponent(currency)
+        raise BillingError(
+            f"items.{index}.unit_price",
+            f"{item.quantity.normalize():f} x {item.unit_price.normalize():f} comes to "
+            f"{amount.normalize():f} {currency}, which has more than {places} decimal "
+            f"place{'s' * (places != 1)}: change the quantity or the unit price so the "
+            "line is a whole amount",
+        ) from None
+
+
 def invoice_totals(invoice: Invoice) -> Totals:
     """The invoice's figures in minor units of its currency.
 
@@ -127,12 +149,8 @@ def invoice_totals(invoice: Invoice) -> Totals:
     """
     currency = invoice.currency
     lines = tuple(
-        LineAmount(
-            item,
-            to_minor(item.quantity * item.unit_price, currency),
-            line_rate(item, invoice.tax),
-        )
-        for item in invoice.items
+        LineAmount(item, line_amount(item, currency, index), line_rate(item, invoice.tax))
+        for index, item in enumerate(invoice.items)
     )
     by_kind = {"scope": 0, "out_of_scope": 0, "expense": 0}
     by_rate: dict[TaxRate | None, list[int]] = {}

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from site_builder.billing import BillingError, invoice_totals, payment_schedule
+from site_builder.billing import BillingError, invoice_totals, payment_schedule, resolve_terms
 from site_builder.content import _clean_loc, _message, field_name
 from site_builder.importer.mapping import INVOICE_FIELDS, LINE_FIELDS, ColumnMapping
 from site_builder.importer.rows import Row, RowError
@@ -227,9 +227,12 @@ def check(
                 f"{amount} differs from quantity x unit price "
                 f"({line.quantity} x {line.unit_price})",
             )
+    if draft.errors:  # a line already named (a stated amount the currency cannot hold)
+        return None
     try:
         totals = invoice_totals(invoice)
-        payment_schedule(invoice, totals.total, invoice.due or invoice.issued)
+        # only the figures are checked here: the dates come from whichever terms apply
+        payment_schedule(invoice, totals.total, resolve_terms())
     except BillingError as exc:
         loc = tuple(int(p) if p.isdigit() else p for p in exc.field.split(".") if p)
         draft.error(*_place(draft, item_rows, loc), exc.message)

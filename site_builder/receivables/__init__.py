@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from site_builder.model import Agency
-from site_builder.receivables.attention import Attention, attention
+from site_builder.receivables.attention import Attention, attention, credits
 from site_builder.receivables.figures import Receivables, compute
 from site_builder.receivables.load import NoBuild, load_agency, load_ledger
 from site_builder.receivables.output import as_document
@@ -87,5 +87,9 @@ def build_status(
         figures = compute(ledger.invoices, day, agency.late_payers, ledger.build_day, client)
         if client is not None and client not in figures.clients:
             raise UnknownClient(f"no invoices of client {client!r} in the build")
-        found = attention(store, ledger.invoices, client) if store is not None else Attention()
+        found = (
+            attention(store, ledger.invoices, client)
+            if store is not None
+            else Attention(credits=credits(ledger.invoices, client))  # the ledger's own
+        )
     return Status(agency, ledger.generated, figures, found, client, ledger.complete)

@@ -4,13 +4,17 @@
   a mail that cannot be rendered or sent as much as one the server refused;
 - reviews: payments the webhook refused to count (an amount or currency that
   differs from the checkout session, an unknown session, a refund of an
-  unknown payment), and clients whose reminders the job could not prepare
+  unknown payment), money it counted beyond what an invoice owed ("paid twice",
+  with the refund to make), and clients whose reminders the job could not prepare
   (``client`` names them; the job tries them again on its next run);
 - disputes: "dispute opened" reviews and payments marked disputed;
 - pending re-publishes: a client's pages still to be refreshed;
 - payments since the build: recorded payments the last build has not counted
   (``portal build`` folds them in; status does not, so its figures stay the
-  build's).
+  build's);
+- credit: a client that paid more than its invoices owed, per currency, from the
+  ledger's ``credit`` (the one item that needs no store): a person refunds it or
+  applies it to another invoice.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from site_builder.formatting import format_money
 from site_builder.records import PaymentRecords, RecordedPayment
 
 DISPUTE = "dispute opened"
@@ -31,6 +36,7 @@ class Attention:
     disputes: list[dict[str, Any]] = field(default_factory=list)
     pending_publish: list[dict[str, Any]] = field(default_factory=list)
     unbuilt_payments: list[dict[str, Any]] = field(default_factory=list)
+    credits: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self) -> int:
         return sum(len(items) for items in self.as_dict().values())
@@ -42,7 +48,33 @@ class Attention:
             "disputes": self.disputes,
             "pending_publish": self.pending_publish,
             "unbuilt_payments": self.unbuilt_payments,
+            "credits": self.credits,
         }
+
+
+def credits(
+    invoices: Mapping[str, Mapping[str, Any]], client: str | None = None
+) -> list[dict[str, Any]]:
+    """Each client's credit per currency (``client``: only theirs), by client and currency:
+    ``{"client", "currency", "amount" (minor units), "invoices" (the overpaid ones)}``.
+
+    A void invoice's credit counts too: money paid on an invoice since voided is still the
+    client's. A ledger from before credit was kept has no ``credit``, and so none.
+    """
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for number, entry in invoices.items():
+        amount = entry.get("credit") or 0
+        if amount <= 0 or (client is not None and entry.get("client") != client):
+            continue
+        key = (str(entry.get("client")), str(entry.get("currency")))
+        item = found.setdefault(
+            key, {"client": key[0], "currency": key[1], "amount": 0, "invoices": []}
+        )
+        item["amount"] += amount
+        item["invoices"].append(number)
+    for item in found.values():
+        item["invoices"].sort()
+    return [found[key] for key in sorted(found)]
 
 
 def attention(
@@ -119,6 +151,7 @@ def attention(
                     "why": why,
                 }
             )
+    result.credits = credits(invoices, client)
     return result
 
 
@@ -138,9 +171,9 @@ def _not_built(payment: RecordedPayment, entry: Mapping[str, Any] | None) -> str
     return ""
 
 
-def attention_lines(found: Attention) -> list[str]:
+def attention_lines(found: Attention, locale: str = "en") -> list[str]:
     """What needs a person, one plain sentence an item: ``portal status`` and the agency page
-    say it in the same words."""
+    say it in the same words (``locale``: how amounts are written)."""
     lines = []
     for item in found.failed_emails:
         lines.append(
@@ -152,9 +185,11 @@ def attention_lines(found: Attention) -> list[str]:
             problem = str(item.get("problem"))
             lines.append(problem[:1].upper() + problem[1:])
         else:
+            # what to do about it, where the webhook could say (a refund of money paid twice)
+            advice = f": {item['suggestion']}" if item.get("suggestion") else ""
             lines.append(
                 f"Payment to review: {item.get('problem')}: invoice "
-                f"{item.get('invoice') or '—'}, event {item.get('event')}"
+                f"{item.get('invoice') or '—'}, event {item.get('event')}{advice}"
             )
     for item in found.disputes:
         lines.append(f"Dispute: payment {item['payment']}, invoice {item['invoice'] or '—'}")
@@ -169,5 +204,11 @@ def attention_lines(found: Attention) -> list[str]:
     for item in found.unbuilt_payments:
         lines.append(
             f"Run portal build: payment {item['payment']} on {item['invoice']}: {item['why']}"
+        )
+    for item in found.credits:
+        amount = format_money(item["amount"], item["currency"], locale)
+        lines.append(
+            f"{item['client']} has {amount} in credit ({', '.join(item['invoices'])}): "
+            "refund it or apply it"
         )
     return lines

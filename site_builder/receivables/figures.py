@@ -16,7 +16,9 @@ Rules, in one place:
   (deposit, instalments, balance) by each part's own due date;
 - a paid invoice was paid late when the payment that settled it came after
   its last part's due date; days late count 0 when it was on time;
-- collected money is payments net of refunds, by the day they arrived.
+- collected money is payments net of refunds, by the day they arrived; credit applied
+  from an overpaid invoice (``credit_from``) is not collected again: the money was
+  collected once, on the invoice it overpaid.
 """
 
 from __future__ import annotations
@@ -183,6 +185,8 @@ def compute(
                 figures.invoiced_90_days += total
         for payment in entry.get("payments") or ():
             day = payment["date"]
+            if "credit_from" in payment:
+                continue
             if day <= today_s and day >= first_month:
                 per_month[day[:7]].collected += payment["amount"]
                 if day >= month_start:

@@ -36,7 +36,9 @@ units of their currency, shares and day averages as decimal strings::
           "reviews": [{"event", "problem", ...what the webhook recorded}],
           "disputes": [{"payment", "invoice", "amount", "event"}],
           "pending_publish": [{"key", "client", "attempts", "last_error"}],
-          "unbuilt_payments": [{"payment", "invoice", "client", "received", "why"}]
+          "unbuilt_payments": [{"payment", "invoice", "client", "received", "why"}],
+          "credits": [{"client", "currency", "amount", "invoices"}]   paid beyond what was owed:
+                                                    to refund or apply (amount: minor units)
       }
     }
 

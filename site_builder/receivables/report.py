@@ -110,6 +110,14 @@ def report_context(status: Status) -> dict[str, Any]:
                 Row(problem=r.get("problem"), invoice=r.get("invoice"), event=r.get("event"))
                 for r in status.attention.reviews
             ],
+            "credits": [
+                Row(
+                    client=c["client"],
+                    amount=money_formatter(locale, c["currency"])(c["amount"]),
+                    invoices=", ".join(c["invoices"]),
+                )
+                for c in status.attention.credits
+            ],
         },
         "attention_count": status.attention.count(),
     }

@@ -50,7 +50,10 @@ def test_a_recorded_payment_rerenders_only_its_client(content: Path, tmp_path: P
     assert (report.clients_rendered, report.full) == (1, False)
     assert ledger(out)["INV-2026-0130"]["status"] == "paid"
     assert set(report.ledger_changes) >= {"INV-2026-0130"}
-    assert (portal(out) / "receipts" / "pi_recorded.html").exists()
+    # the receipt is named by the store's number, never by Stripe's id
+    assert store.payment("pi_recorded").receipt == "R-2026-0001"  # type: ignore[union-attr]
+    assert (portal(out) / "receipts" / "R-2026-0001.html").exists()
+    assert not (portal(out) / "receipts" / "pi_recorded.html").exists()
     # the snapshot stays content-only: the functions add the store's payments themselves
     snapshot = json.loads((out / "build" / "clients" / "harbor-light.json").read_text())
     assert "pi_recorded" not in {p["id"] for p in snapshot["payments"]}
@@ -66,7 +69,7 @@ def test_refunds_and_disputes_reach_the_pages(content: Path, tmp_path: Path) -> 
     rebuild(content, out, store)
     entry = ledger(out)["INV-2026-0130"]
     assert (entry["paid"], entry["amount_due"]) == (100000, 65000)  # the balance reopens
-    receipt = (portal(out) / "receipts" / "pi_recorded.html").read_text()
+    receipt = (portal(out) / "receipts" / "R-2026-0001.html").read_text()
     assert "Refunded" in receipt and "$650.00" in receipt
 
     store.apply(Change("evt_3", payments=[replace(CARD, disputed=True)]))
@@ -111,13 +114,13 @@ def test_a_bank_debit_still_settling_shows_as_processing(content: Path, tmp_path
     for html in (index, page):
         assert "Payment processing" in html and "is on its way" in html
     assert 'value="INV-2026-0130"' not in index
-    assert not (portal(out) / "receipts" / "pi_debit.html").exists()
+    assert not list((portal(out) / "receipts").glob("R-*.html"))  # no number, no receipt
 
     store.apply(Change("evt_2", payments=[replace(debit, status="succeeded")]))
     assert rebuild(content, out, store).clients_rendered == 1
     page = (portal(out) / "invoices" / "INV-2026-0130.html").read_text()
     assert "Payment processing" not in page and "Paid in full" in page
-    assert (portal(out) / "receipts" / "pi_debit.html").exists()
+    assert (portal(out) / "receipts" / "R-2026-0001.html").exists()  # numbered as it settled
 
 
 def test_a_partly_covered_invoice_says_what_is_on_its_way(content: Path, tmp_path: Path) -> None:

@@ -100,7 +100,8 @@ def test_paying_records_one_payment_a_receipt_and_a_publish(system: dict[str, An
 
     # the outbox's work: the receipt goes out once, the client's pages show the payment
     portal = system["public"] / "c" / token("xinghe")
-    assert not (portal / "receipts" / f"{payment.id}.html").exists()
+    assert payment.receipt is not None and payment.receipt.startswith("R-2026-")
+    assert not (portal / "receipts" / f"{payment.receipt}.html").exists()
     report = drain_outbox(system["services"])
     assert f"receipt:{payment.id}" in report.done and not report.retried
     assert drain_outbox(system["services"]).done == []
@@ -108,10 +109,10 @@ def test_paying_records_one_payment_a_receipt_and_a_publish(system: dict[str, An
         (rcpts, message_from_bytes(data, policy=policy.default))
         for _, rcpts, data in system["smtp"].handler.envelopes
     ]
-    receipts = [(r, m) for r, m in mails if f"R-{payment.id}" in m["subject"]]
+    receipts = [(r, m) for r, m in mails if payment.receipt in m["subject"]]
     billing = ["finance@xinghe-tech.example", "liu.yang@xinghe-tech.example"]
     assert len(receipts) == 1 and receipts[0][0] == billing
-    assert (portal / "receipts" / f"{payment.id}.html").exists()
+    assert (portal / "receipts" / f"{payment.receipt}.html").exists()
     page = (portal / "invoices" / f"{invoice}.html").read_text()
     assert "badge-paid" in page and 'name="invoice"' not in page
     assert system["store"].invoice(invoice)["status"] == "paid"  # type: ignore[index]

@@ -10,7 +10,8 @@ Lambda (moto needs Docker for that) or load a page through CloudFront.
 
 One module-scoped scenario, each step followed by a deploy: the first, nothing changed, one
 invoice changed, one client's link revoked (token_version bumped), a payment recorded in the
-table as the functions would; then destroy. The tests read what each step left.
+table as the functions would, an offline payment added to the content (deployed twice); then
+destroy. The tests read what each step left.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from tests.integration.conftest import aws_client
 STACK = "portal-test"
 EDITED_INVOICE = "INV-2026-0137"
 RETIRED_CLIENT = "yantar"  # its token_version is bumped: its old link must go
+CHEQUE = "pay-2026-11-21-harbor-light-cheque"  # an offline payment on EDITED_INVOICE
 
 
 def _token(out: Path, client: str) -> str:
@@ -62,6 +64,7 @@ class Scenario:
     edited_client: str = ""
     retired_token: str = ""
     paid: tuple[str, str] = ("", "")  # (client, invoice) paid through the functions
+    outbox_after: list[dict[str, dict[str, Any]]] = field(default_factory=list)  # key: payload
     destroy_said: list[str] = field(default_factory=list)
     after_destroy: dict[str, Any] = field(default_factory=dict)
 
@@ -209,6 +212,8 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
             )
             result.change_sets_after.append(_change_sets(moto_endpoint))
             result.data_after.append(_bucket(moto_endpoint, report.outputs["DataBucketName"]))
+            table = DynamoStore(report.outputs["TableName"], aws_client("dynamodb", moto_endpoint))
+            result.outbox_after.append({i.key: dict(i.payload) for i in table.unsent()})
             return report
 
         first = run()
@@ -226,6 +231,12 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
         run()
         result.paid = _record_a_payment(moto_endpoint, out, result.reports[-1].outputs["TableName"])
         run()
+        (content / "payments" / f"{CHEQUE}.yaml").write_text(
+            f'invoice: {EDITED_INVOICE}\namount: "500.00"\ndate: 2026-11-21\nmethod: cheque\n',
+            encoding="utf-8",
+        )
+        run()
+        run()  # the same content again: nothing more to mail
         report = result.reports[-1]
         destroy(STACK, "us-east-1", moto_endpoint, say=result.destroy_said.append, adapter=Emulator)
         result.after_destroy = {
@@ -372,6 +383,28 @@ def test_after_one_invoice_changes_only_that_clients_files_upload(scenario: Scen
     assert (
         not third.stack_changed and scenario.change_sets_after[2] == scenario.change_sets_after[0]
     )
+
+
+def test_an_offline_payment_gets_one_receipt_and_the_history_none(scenario: Scenario) -> None:
+    receipts = [
+        {key: payload for key, payload in outbox.items() if key.startswith("receipt:")}
+        for outbox in scenario.outbox_after
+    ]
+    # the first deploy takes the sample's payments as history: nobody is mailed about them,
+    # nor about the payment the functions recorded (Stripe's: its receipt is the webhook's)
+    assert receipts[:5] == [{}] * 5
+    # the cheque added before the sixth deploy: queued once, in the deploy's data step,
+    # and not again by the deploy after it (nothing drains it here: moto runs no Lambda)
+    expected = {
+        f"receipt:{CHEQUE}": {
+            "template": "receipt",
+            "payment": CHEQUE,
+            "invoice": EDITED_INVOICE,
+            "client": scenario.edited_client,
+        }
+    }
+    assert receipts[5] == receipts[6] == expected
+    assert scenario.reports[6].build.clients_rendered == 0
 
 
 def test_a_revoked_link_is_deleted_from_the_bucket_and_the_edge(scenario: Scenario) -> None:

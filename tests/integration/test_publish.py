@@ -85,7 +85,7 @@ def test_only_the_changed_pages_are_written(site: tuple[Site, Any], built: dict[
     assert set(first.written) == {
         f"{PORTAL}index.html",
         f"{PORTAL}invoices/INV-2026-0130.html",
-        f"{PORTAL}receipts/pi_republish.html",
+        f"{PORTAL}receipts/R-2026-0001.html",  # the store's number names it, not Stripe's id
     }
     # the .ics of an invoice that is no longer open goes
     assert first.deleted == [f"{PORTAL}invoices/INV-2026-0130.ics"]

@@ -152,10 +152,11 @@ def test_a_single_flat_figure_is_read_in_the_invoice_currency() -> None:
     assert fees(policy(flat="25"), date(2026, 4, 1), currency="JPY", amount=10000) == [
         (date(2026, 3, 23), 25)
     ]
-    # half a yen cannot be charged: rounded half-up as the printed terms show it
-    assert fees(policy(flat="25.50"), date(2026, 4, 1), currency="JPY", amount=10000) == [
-        (date(2026, 3, 23), 26)
-    ]
+    # half a yen cannot be charged, and is never rounded away: an error naming the field
+    with pytest.raises(BillingError) as raised:
+        fees(policy(flat="25.50"), date(2026, 4, 1), currency="JPY", amount=10000)
+    assert raised.value.field == "terms.late_fee.flat"
+    assert "25.50 has more than 0 decimal places for JPY" in raised.value.message
 
 
 def test_same_day_charges_apply_steps_then_flat_then_interest() -> None:

@@ -44,7 +44,18 @@ caps = st.one_of(
 )
 policies = st.builds(
     lambda s, interest, flat, grace, cap: LateFeePolicy.model_validate(
-        {"steps": s, "monthly_interest": interest, "flat": flat, "grace_days": grace, "cap": cap}
+        # a field left out is no such rule (writing it empty is a content error)
+        {
+            name: value
+            for name, value in (
+                ("steps", s),
+                ("monthly_interest", interest),
+                ("flat", flat),
+                ("grace_days", grace),
+                ("cap", cap),
+            )
+            if value is not None
+        }
     ),
     steps,
     st.one_of(st.none(), st.decimals(min_value=0, max_value=5, places=2).map(str)),
@@ -69,8 +80,10 @@ def invoices(draw: st.DrawFn, plans: bool = True) -> Invoice:
     items = [
         {
             "description": f"Line {i}",
-            "quantity": str(draw(st.decimals(min_value=0, max_value=50, places=2))),
-            "unit_price": str(draw(st.integers(-2000, 200000)) * unit),
+            # quarters of a unit times prices in fours of the minor unit: every line is exact
+            # in its currency (a line that is not is refused: test_plan_dates.py)
+            "quantity": str(Decimal(draw(st.integers(0, 200))) / 4),
+            "unit_price": str(draw(st.integers(-500, 50000)) * 4 * unit),
             "taxable": draw(st.booleans()),
         }
         for i in range(draw(st.integers(1, 4)))
@@ -115,7 +128,7 @@ def payment_lists(draw: st.DrawFn) -> list[PaymentRecord]:
 
 
 def terms_with(policy: LateFeePolicy | None, discount: bool) -> Terms:
-    data: dict = {"net_days": 21, "late_fee": policy}
+    data: dict = {"net_days": 21, "late_fee": "none" if policy is None else policy}
     if discount:
         data["early_discount"] = {"percent": "2", "within_days": 10}
     return Terms.model_validate(data)
@@ -149,7 +162,7 @@ def test_the_schedule_always_sums_to_the_total(inv: Invoice) -> None:
         total = invoice_totals(inv).total
     except BillingError:
         return
-    entries = payment_schedule(inv, total, ISSUED + timedelta(days=21))
+    entries = payment_schedule(inv, total, resolve_terms(Terms(net_days=21)))
     assert sum(e.amount for e in entries) == total
     assert all(e.amount >= 0 for e in entries)
     assert [e.n for e in entries] == list(range(1, len(entries) + 1))

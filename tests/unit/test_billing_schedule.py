@@ -6,15 +6,23 @@ from datetime import date
 
 import pytest
 
-from site_builder.billing import BillingError, ScheduleEntry, invoice_totals, payment_schedule
-from site_builder.model import Invoice
+from site_builder.billing import (
+    BillingError,
+    ScheduleEntry,
+    invoice_totals,
+    payment_schedule,
+    resolve_terms,
+)
+from site_builder.model import Invoice, Terms
 from tests.unit.factories import invoice
 
-DUE = date(2026, 3, 31)
+DUE = date(2026, 3, 31)  # issued 1 March, net 30
+DEPOSIT_DUE = date(2026, 3, 8)  # a deposit that names no date: a week after issue
+TERMS = resolve_terms(Terms(net_days=30, deposit_days=7))
 
 
 def schedule(inv: Invoice) -> tuple[ScheduleEntry, ...]:
-    return payment_schedule(inv, invoice_totals(inv).total, DUE)
+    return payment_schedule(inv, invoice_totals(inv).total, TERMS)
 
 
 def brief(entries: tuple[ScheduleEntry, ...]) -> list[tuple[int, str, date, int]]:
@@ -28,7 +36,7 @@ def test_no_plan_is_one_full_entry_due_on_the_due_date() -> None:
 def test_deposit_by_percent_then_the_balance() -> None:
     entries = schedule(invoice(deposit={"percent": "30", "label": "Deposit"}))
     assert brief(entries) == [
-        (1, "deposit", date(2026, 3, 1), 30000),  # due on the issue date by default
+        (1, "deposit", DEPOSIT_DUE, 30000),  # due deposit_days after issue by default
         (2, "balance", DUE, 70000),
     ]
     assert entries[0].label == "Deposit"
@@ -47,7 +55,7 @@ def test_deposit_percent_rounds_half_up_and_the_balance_takes_the_rest() -> None
 
 def test_a_deposit_of_the_whole_total_leaves_no_balance_entry() -> None:
     assert brief(schedule(invoice(deposit={"percent": "100"}))) == [
-        (1, "deposit", date(2026, 3, 1), 100000)
+        (1, "deposit", DEPOSIT_DUE, 100000)
     ]
 
 
@@ -90,7 +98,7 @@ def test_deposit_then_instalments_share_the_remainder() -> None:
     ]
     entries = schedule(invoice("100.01", deposit={"percent": "30"}, instalments=plan))
     assert brief(entries) == [
-        (1, "deposit", date(2026, 3, 1), 3000),  # 30.003 -> 30.00
+        (1, "deposit", DEPOSIT_DUE, 3000),  # 30.003 -> 30.00
         (2, "instalment", date(2026, 4, 15), 3501),  # 70.01 split in halves
         (3, "instalment", date(2026, 5, 15), 3500),
     ]

@@ -153,11 +153,13 @@ def test_deposit_and_balance() -> None:
     inv = invoice(deposit={"percent": "25"})
     st = statement(inv, REFERENCE, [pay(date(2026, 3, 1), 25000)], date(2026, 3, 10))
     assert [(e.kind, e.due, e.amount_due, e.status) for e in st.entries] == [
-        ("deposit", date(2026, 3, 1), 0, "paid"),
+        # a deposit that names no date is due after the net days (no deposit_days here),
+        # never after the balance: both on 22 March
+        ("deposit", date(2026, 3, 22), 0, "paid"),
         ("balance", date(2026, 3, 22), 75000, "open"),
     ]
     assert st.status == "partially_paid"
-    st = statement(inv, REFERENCE, [], date(2026, 3, 2))
+    st = statement(inv, REFERENCE, [], date(2026, 3, 23))
     assert (st.entries[0].late_fees, st.entries[0].amount_due) == (750, 25750)
     assert st.status == "overdue"
 

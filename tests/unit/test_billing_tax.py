@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from site_builder.billing import BillingError, invoice_totals
 from site_builder.billing.totals import RateTotal, TaxRate, Totals, net_of
 from site_builder.model import Agency, Invoice
+from site_builder.money import exponent
 from tests.unit import factories
 
 VAT23, VAT8 = TaxRate("VAT", Decimal(23)), TaxRate("VAT", Decimal(8))
@@ -270,8 +271,11 @@ def test_every_rate_adds_up_and_the_rates_add_up_to_the_invoice(
     inclusive: bool,
     rounding: str,
 ) -> None:
+    # whole quantities of prices in the currency's units: every line is exact (one that is
+    # not is refused, never rounded: test_plan_dates.py)
+    unit = Decimal(1).scaleb(-exponent(currency))
     inv = invoice(
-        [_item(n, *row) for n, row in enumerate(rows)],
+        [_item(n, q.to_integral_value(), p.quantize(unit), r) for n, (q, p, r) in enumerate(rows)],
         currency=currency,
         tax=None if default is None else {"label": "VAT", "percent": str(default)},
         prices_include_tax=inclusive,

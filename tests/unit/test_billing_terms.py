@@ -46,9 +46,9 @@ def test_the_most_specific_layer_that_sets_a_field_wins() -> None:
     assert resolved.early_discount.within_days == 10
 
 
-def test_an_explicit_null_late_fee_switches_off_the_inherited_policy() -> None:
+def test_late_fee_none_switches_off_the_inherited_policy() -> None:
     agency = terms({"net_days": 21, "late_fee": LATE})
-    assert resolve_terms(agency, terms({"late_fee": None})).late_fee is None
+    assert resolve_terms(agency, terms({"late_fee": "none"})).late_fee is None
     # a client file that does not mention late fees keeps the agency's
     assert resolve_terms(agency, terms({"net_days": 10})).late_fee is not None
 

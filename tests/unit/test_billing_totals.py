@@ -39,11 +39,22 @@ def test_the_design_sample_invoice_adds_up_to_the_cent() -> None:
     assert [(r.net, r.tax, r.gross) for r in totals.rates] == [(572997, 131789, 704786)]
 
 
-def test_each_line_is_rounded_half_up() -> None:
+def test_a_line_that_is_not_a_whole_amount_is_an_error_not_rounded() -> None:
+    items = [
+        {"description": "Design", "unit_price": "10.00"},
+        {"description": "Hours", "quantity": "3", "unit_price": "33.335"},
+    ]
+    with pytest.raises(BillingError) as raised:
+        invoice_totals(invoice(items))
+    assert raised.value.field == "items.1.unit_price"  # the line, for portal check's line
+    assert "3 x 33.335 comes to 100.005 USD" in raised.value.message
+
+
+def test_a_unit_price_finer_than_the_currency_is_fine_when_the_line_is_whole() -> None:
     totals = invoice_totals(
-        invoice([{"description": "Hours", "quantity": "3", "unit_price": "33.335"}])
+        invoice([{"description": "API calls", "quantity": "8", "unit_price": "0.125"}])
     )
-    assert totals.lines[0].amount == 10001  # 100.005 -> 100.01, not banker's 100.00
+    assert totals.lines[0].amount == 100  # 8 x 0.125 = 1.00 exactly
 
 
 def test_tax_is_rounded_once_on_the_sum_of_taxable_lines() -> None:
@@ -109,14 +120,17 @@ def test_a_zero_total_is_allowed() -> None:
 def test_jpy_lines_and_tax_round_to_whole_yen() -> None:
     totals = invoice_totals(
         invoice(
-            [{"description": "Work", "quantity": "3", "unit_price": "333.5"}],
+            [{"description": "Work", "quantity": "2", "unit_price": "500.5"}],
             currency="JPY",
             tax={"percent": "10"},
         )
     )
-    assert totals.lines[0].amount == 1001  # 1000.5 yen rounds half-up
-    assert totals.tax == 100  # 100.1
+    assert totals.lines[0].amount == 1001  # 2 x 500.5: a whole yen
+    assert totals.tax == 100  # 100.1: tax is a computed figure, rounded once per rate
     assert totals.total == 1101
+    odd = [{"description": "Work", "quantity": "3", "unit_price": "333.5"}]
+    with pytest.raises(BillingError):  # 3 x 333.5 = 1000.5 yen: no such amount
+        invoice_totals(invoice(odd, currency="JPY"))
 
 
 def test_fractional_quantities_are_exact() -> None:

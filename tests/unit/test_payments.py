@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from functions.payments import plan
@@ -119,3 +120,70 @@ def test_expiry_refund_and_dispute() -> None:
         "d",
     )
     assert not unknown.payments and unknown.reviews[0]["invoice"] is None
+
+
+# --- the method that really paid, and a plan paid twice -------------------------------------
+
+TWO_WAYS = ["card", "us_bank_account"]
+
+
+def test_the_method_that_paid_is_recorded_not_the_first_offered() -> None:
+    completed = event("checkout.session.completed", checkout(payment_method_types=TWO_WAYS))
+    (paid,) = plan(completed, SESSION, None, "d", method="bank_debit").payments
+    assert paid.method == "bank_debit"
+    # Stripe could not say: the session's offer does not either, so "other", never "card"
+    assert plan(completed, SESSION, None, "d").payments[0].method == "other"
+    # ...unless an earlier event of this payment learnt it
+    earlier = replace(paid, status="pending")
+    assert plan(completed, SESSION, earlier, "d").payments[0].method == "bank_debit"
+    # a session that offered one method says which paid
+    alone = event("checkout.session.completed", checkout(payment_method_types=["sepa_debit"]))
+    assert plan(alone, SESSION, None, "d").payments[0].method == "bank_debit"
+
+
+WHOLE = CheckoutSession("cs_1", "INV-1", "acme", None, 103000, "USD", "u", 2_000_000_000)
+INSTALMENT = Payment("pi_0", "INV-1", "acme", 51500, "USD", "d", "card", "succeeded", 2)
+
+
+def test_a_plan_paid_twice_is_recorded_receipted_and_a_review_with_the_refund() -> None:
+    change = plan(
+        event("checkout.session.completed", checkout()),
+        WHOLE,
+        None,
+        "2026-04-01",
+        method="card",
+        others=[INSTALMENT],
+        beyond=51500,
+    )
+    (payment,) = change.payments  # the money was taken: recorded, never lost
+    assert (payment.id, payment.status, payment.amount) == ("pi_1", "succeeded", 103000)
+    assert "receipt:pi_1" in {i.key for i in change.outbox}
+    (review,) = change.reviews
+    assert review["problem"] == "paid twice" and review["invoice"] == "INV-1"
+    assert review["payment"] == "pi_1" and review["paid_before"] == ["pi_0"]
+    assert review["refund"] == [51500, "USD"]
+    assert review["suggestion"] == "refund 515.00 USD of payment pi_1"
+
+
+def test_paid_twice_is_asked_once_a_payment_and_never_of_money_that_did_not_come() -> None:
+    completed = event("checkout.session.completed", checkout(), "evt_2")
+    assert not plan(completed, WHOLE, None, "d", others=[INSTALMENT]).reviews  # nothing beyond
+    recorded = Payment("pi_1", "INV-1", "acme", 103000, "USD", "d", "card", "succeeded")
+    again = plan(completed, WHOLE, recorded, "d", others=[INSTALMENT], beyond=51500)
+    assert not again.reviews  # a second event of a payment already looked at
+    failed = event("checkout.session.async_payment_failed", checkout("unpaid"), "evt_3")
+    assert not plan(failed, WHOLE, None, "d", others=[INSTALMENT], beyond=51500).reviews
+
+
+def test_paid_twice_by_money_still_settling_says_so() -> None:
+    pending = event("checkout.session.completed", checkout("unpaid"))
+    settling = replace(INSTALMENT, status="pending")
+    failed = replace(INSTALMENT, id="pi_9", status="failed")
+    (review,) = plan(
+        pending, WHOLE, None, "d", method="bank_debit", others=[settling, failed], beyond=51500
+    ).reviews
+    assert review["paid_before"] == ["pi_0"]  # a failed payment paid nothing
+    assert review["suggestion"] == (
+        "refund 515.00 USD of payment pi_1 once it settles; "
+        "pi_0 still processing: if it fails, check again first"
+    )

@@ -178,3 +178,22 @@ def test_the_html_is_styled_inline_and_escaped_and_the_text_is_not() -> None:
     assert msg["Message-ID"] == "<reminder%3AINV-7%3A0%3Abefore-3@clientportal>"
     assert [a.addr_spec for a in msg["To"].addresses] == ["megan@acme.example", "zoe@acme.example"]
     assert msg["Auto-Submitted"] == "auto-generated"
+
+
+def test_an_instalments_reminder_states_the_plans_terms() -> None:
+    plain = bundle()
+    written = plain.invoices[0].model_dump(mode="json", exclude_unset=True)
+    halves = [
+        {"due": (ISSUED + timedelta(days=10)).isoformat(), "percent": "50"},
+        {"due": DUE.isoformat(), "percent": "50"},
+    ]
+    planned = Invoice.model_validate({**written, "instalments": halves})
+    b = ClientBundle(
+        agency=plain.agency, client=plain.client, invoices=[planned], payments=[], notes=[]
+    )
+    today = ISSUED + timedelta(days=9)
+    (account,) = accounts(b, today)
+    mail = reminder_mail(b, account, 1, FRIENDLY, today, "TOKEN", THEME, last_sent=None)
+    assert "as the payment plan sets out" in mail.text
+    assert "of that instalment" in mail.text
+    assert "of the invoice total" not in mail.text
