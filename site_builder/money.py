@@ -7,7 +7,7 @@ smallest unit (cents, grosze, yen).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
@@ -119,6 +119,11 @@ STRIPE_MINIMUM = {
 }  # fmt: skip
 
 
+# The largest charge, in Stripe's units: eight digits (999,999.99 USD), twelve for IDR.
+STRIPE_MAXIMUM = 99_999_999
+STRIPE_MAXIMUM_BY_CURRENCY = {"IDR": 999_999_999_999}
+
+
 def stripe_exponent(currency: str) -> int:
     code = currency.upper()
     if code in STRIPE_ZERO_DECIMAL:
@@ -128,6 +133,10 @@ def stripe_exponent(currency: str) -> int:
 
 def stripe_minimum(currency: str) -> int:
     return STRIPE_MINIMUM.get(currency.upper(), 1)
+
+
+def stripe_maximum(currency: str) -> int:
+    return STRIPE_MAXIMUM_BY_CURRENCY.get(currency.upper(), STRIPE_MAXIMUM)
 
 
 def stripe_problem(minor: int, currency: str) -> str | None:
@@ -145,13 +154,15 @@ def stripe_problem(minor: int, currency: str) -> str | None:
     if code in STRIPE_THREE_DECIMAL and units % 10:
         return f"Stripe charges {code} in steps of 0.010; {shown} is not one"
     if units < stripe_minimum(code):
-        return f"{shown} is below Stripe's smallest {code} charge, {_minimum_shown(code)}"
+        return f"{shown} is below Stripe's smallest {code} charge, {_shown(stripe_minimum, code)}"
+    if units > stripe_maximum(code):
+        return f"{shown} is above Stripe's largest {code} charge, {_shown(stripe_maximum, code)}"
     return None
 
 
-def _minimum_shown(currency: str) -> str:
+def _shown(limit: Callable[[str], int], currency: str) -> str:
     code = currency.upper()
-    return f"{Decimal(stripe_minimum(code)).scaleb(-stripe_exponent(code))} {code}"
+    return f"{Decimal(limit(code)).scaleb(-stripe_exponent(code))} {code}"
 
 
 def to_stripe(minor: int, currency: str) -> int:

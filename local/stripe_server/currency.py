@@ -14,8 +14,6 @@ from site_builder.money import (
     stripe_exponent,
 )
 
-MAXIMUM_AMOUNT = 99_999_999
-
 
 def to_major(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-stripe_exponent(currency))

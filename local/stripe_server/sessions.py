@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from site_builder.money import STRIPE_CURRENCIES
+from site_builder.money import STRIPE_CURRENCIES, stripe_maximum
 from site_builder.money import stripe_minimum as minimum_charge
 
 from . import objects
-from .currency import MAXIMUM_AMOUNT, format_amount, step
+from .currency import format_amount, step
 from .errors import StripeError, invalid, missing, no_such
 from .params import as_dict, as_int, as_list, as_str, check_known, clean_metadata
 
@@ -117,10 +117,10 @@ def build_session(p: dict[str, Any], now: int, base_url: str) -> SessionRecord:
             code="amount_too_small",
             param="line_items",
         )
-    if subtotal > MAXIMUM_AMOUNT:
+    if subtotal > stripe_maximum(currency):
         raise StripeError(
             f"The Checkout Session's total amount due must be no more than "
-            f"{format_amount(MAXIMUM_AMOUNT, currency)}.",
+            f"{format_amount(stripe_maximum(currency), currency)}.",
             code="amount_too_large",
             param="line_items",
         )
