@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
     folder: Path = args.workdir / "remind"
     site = folder / "site"
     started = time.perf_counter()
-    report = build(content, site, args.today)
+    report = build(content, site, args.today, pdfs=False)  # the reminders read no PDF
     kind = "full" if report.full else "nothing changed"
     notes.append(f"build ({kind}): {time.perf_counter() - started:.1f} s, not part of the job")
 

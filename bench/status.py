@@ -52,7 +52,7 @@ def prepare(args: argparse.Namespace) -> tuple[Path, Path, Path, str]:
     if args.rebuild or not ledger.exists() or not stamp.exists() or stamp.read_text() != wanted:
         stamp.unlink(missing_ok=True)
         started = time.perf_counter()
-        report = build(content, site, args.today)
+        report = build(content, site, args.today, pdfs=False)  # status reads no PDF
         stamp.write_text(wanted)
         built = (
             f"built once: {report.invoices:,} invoices, {report.clients_rendered:,} clients "

@@ -1,12 +1,13 @@
 """Receipts for payments received outside Stripe (``content/payments/``), each sent once.
 
 An offline payment reaches the store with the build's ledger: each ledger entry lists the
-payments counted on its invoice. When a build is loaded into a store (``load_ledger``: the
-local store by ``portal build --store``, ``portal serve`` and ``portal remind``; DynamoDB by
-``portal deploy``), a payment that the store's copy of the entry did not list yet is new to
-that store, and its receipt email is queued: one ``Change`` per payment, with the event id
-``offline:<payment id>`` and the outbox key ``receipt:<payment id>`` (the key a Stripe
-payment's receipt has), written in one transaction. However often a build is loaded (a
+payments counted on its invoice. When a build is loaded into a store
+(``functions/deliveries.py`` ``load_ledger``: the local store by ``portal build --store``,
+``portal serve`` and ``portal remind``; DynamoDB by ``portal deploy``), a payment that the
+store's copy of the entry did not list yet is new to that store, and its receipt email is
+queued: one ``Change`` per payment, with the event id ``offline:<payment id>`` and the outbox
+key ``receipt:<payment id>`` (the key a Stripe payment's receipt has), written in one
+transaction. However often a build is loaded (a
 rerun, a second build, serve's rebuilds, a deploy), the event is applied once.
 
 What is not a new payment, so gets no email:
@@ -18,23 +19,33 @@ What is not a new payment, so gets no email:
   late (last year's cheque, found in a drawer) is recorded, not announced;
 - a payment the store recorded itself (a Stripe payment: its webhook queued its receipt).
 
-The rules are pure (``new_payments``, ``receipt_change``); ``load_ledger`` does the I/O.
+Every offline payment that moved money gets a receipt number from the store's counter, the
+one Stripe's payments take theirs from (``numbering.py``): a new one in the transaction that
+queues its email (``receipt_change``), history and late entries (no email) in the order they
+were received (``history_changes``), so every receipt a client can open carries a number.
+A credit applied from another invoice moved no money: no receipt, no number.
+
+The rules are pure (``new_payments``, ``receipt_change``, ``unlisted``, ``history_changes``);
+``functions/deliveries.py`` ``load_ledger`` does the I/O, beside the invoices' own emails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import hashlib
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from functions.store.base import Change, OutboxItem, Payment, Store
+from functions.store.base import Change, OfflineReceipt, OutboxItem, Payment, Store
 from site_builder.bundle import ClientBundle
 from site_builder.money import to_minor
 
 RECEIPT_WINDOW_DAYS = 30
 # what moves no money has no receipt (a credit applied from another invoice's overpayment)
 NO_RECEIPT_METHODS = frozenset({"credit"})
+# offline receipts numbered per transaction: each writes two items (DynamoDB's limit is 100)
+HISTORY_BATCH = 40
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,17 @@ class NewPayment:
     invoice: str
     client: str
     day: date
+    credit: bool = False  # credit applied from another invoice: no money moved, no receipt
+
+
+def _listed(number: str, entry: Mapping[str, Any], payment: Mapping[str, Any]) -> NewPayment:
+    return NewPayment(
+        payment["id"],
+        number,
+        entry["client"],
+        date.fromisoformat(payment["date"]),
+        credit=payment.get("credit_from") is not None,  # the ledger's mark of credit applied
+    )
 
 
 def new_payments(
@@ -61,15 +83,25 @@ def new_payments(
             continue  # the store's first sight of the invoice: its payments are history
         listed = {p.get("id") for p in held.get("payments") or ()}
         for payment in entry.get("payments") or ():
-            day = date.fromisoformat(payment["date"])
-            if payment["id"] not in listed and oldest <= day <= today:
-                yield NewPayment(payment["id"], number, entry["client"], day)
+            found = _listed(number, entry, payment)
+            if found.id not in listed and oldest <= found.day <= today:
+                yield found
 
 
-def receipt_change(payment: NewPayment) -> Change:
-    """The store's record of an offline payment and its receipt email, in one transaction."""
+def _offline_receipt(payment: NewPayment) -> OfflineReceipt:
+    return OfflineReceipt(payment.id, payment.client, payment.day.isoformat())
+
+
+def receipt_change(payment: NewPayment, *, republish: bool = True) -> Change:
+    """The store's record of an offline payment, its receipt number and email, in one
+    transaction; and (``republish``) a re-publish of its client, whose pages the build
+    rendered before the number existed (a receipt page is named by its number: the email
+    links that name). A caller that builds again with the numbers needs no re-publish."""
+    numbered = () if payment.credit else (_offline_receipt(payment),)
+    publish = [_publish(payment.client, f"offline:{payment.id}")] if republish else []
     return Change(
         event_id=f"offline:{payment.id}",
+        offline_receipts=numbered,
         outbox=[
             OutboxItem(
                 key=f"receipt:{payment.id}",  # as a Stripe payment's: one receipt per payment
@@ -80,35 +112,82 @@ def receipt_change(payment: NewPayment) -> Change:
                     "invoice": payment.invoice,
                     "client": payment.client,  # its snapshot holds the payment
                 },
-            )
+            ),
+            *publish,
         ],
     )
 
 
-def load_ledger(
+def _publish(client: str, event_id: str) -> OutboxItem:
+    # keyed as the webhook's re-publish is (functions/payments.py): once per event
+    key = f"publish:{client}:{event_id}"
+    return OutboxItem(key=key, kind="publish", payload={"client": client})
+
+
+def unlisted(
+    entries: Mapping[str, Mapping[str, Any]],
+    before: Mapping[str, Mapping[str, Any] | None],
+    numbered: Container[str] = (),
+) -> list[NewPayment]:
+    """The payments of ``entries`` that moved money, that the store's copies (``before``) did
+    not list and that ``numbered`` (the ids it numbered) lacks, in the order received (then
+    by id): what takes a number on this load. A payment the store's ledger listed already
+    was numbered when it was first listed (or before numbers existed: left as it was)."""
+    found: dict[str, NewPayment] = {}
+    for number, entry in entries.items():
+        held = before.get(number)
+        listed = {p.get("id") for p in (held or {}).get("payments") or ()}
+        for payment in entry.get("payments") or ():
+            if payment["id"] not in listed:
+                found[payment["id"]] = _listed(number, entry, payment)
+    wanting = (p for p in found.values() if not p.credit and p.id not in numbered)
+    return sorted(wanting, key=lambda p: (p.day, p.id))
+
+
+def history_changes(payments: Sequence[NewPayment], *, republish: bool = True) -> list[Change]:
+    """Numbers for receipts nobody is mailed about (history, late entries), in the order
+    given, a batch per transaction, and a re-publish of each client they name.
+
+    The event id names the batch's payments: a rerun of the same batch is seen and skipped,
+    and a store numbers a payment once whatever batch names it again.
+    """
+    changes = []
+    for start in range(0, len(payments), HISTORY_BATCH):
+        batch = payments[start : start + HISTORY_BATCH]
+        ids = "\n".join(p.id for p in batch).encode()
+        event_id = f"offline-history:{hashlib.sha256(ids).hexdigest()[:32]}"
+        clients = sorted({p.client for p in batch})
+        changes.append(
+            Change(
+                event_id=event_id,
+                offline_receipts=[_offline_receipt(p) for p in batch],
+                outbox=[_publish(client, event_id) for client in clients] if republish else [],
+            )
+        )
+    return changes
+
+
+def number_history(
     store: Store,
     entries: Mapping[str, Mapping[str, Any]],
-    today: date,
-    before: Mapping[str, Mapping[str, Any]] | None = None,
-) -> list[str]:
-    """Put a build's ledger entries into ``store``, queueing the receipts of the offline
-    payments new to it; returns their ids.
-
-    ``before``: what the store held of those entries, when the caller knows it without
-    asking the store (the deploy keeps the last ledger it wrote); by default each is read.
-    The receipts go first: if putting the entries fails, the next load still finds the
-    payments new, and a receipt already queued is not queued again (its event was seen).
-    """
-    if before is None:
-        before = {number: store.invoice(number) for number in entries}
-    queued = []
-    for found in new_payments(entries, before, today):
-        if store.payment(found.id) is not None:
-            continue  # recorded through Stripe: the webhook queued its receipt (or will)
-        if store.apply(receipt_change(found)):
-            queued.append(found.id)
-    store.put_invoices(entries)
-    return queued
+    before: Mapping[str, Mapping[str, Any] | None],
+    mailed: Container[str] = (),
+    *,
+    republish: bool = True,
+) -> int:
+    """Number the offline receipts new to the store's ledger (``unlisted``) that get no email
+    (``mailed``: the ids ``receipt_change`` numbers with theirs); returns how many. An
+    accountant expects every receipt shown to carry a number, history included.
+    Called by ``load_ledger`` before the new payments' receipts, so history comes first."""
+    wanting = [p for p in unlisted(entries, before) if p.id not in mailed]
+    if not wanting:
+        return 0  # the usual load: no store read spent
+    numbered = store.offline_receipt_numbers()
+    stripe = {p.id for p in store.payments()}  # the store's own: numbered as they succeeded
+    wanting = [p for p in wanting if p.id not in numbered and p.id not in stripe]
+    for change in history_changes(wanting, republish=republish):
+        store.apply(change)
+    return len(wanting)
 
 
 def offline_payment(bundle: ClientBundle, payment_id: str) -> Payment | None:

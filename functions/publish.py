@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from functions.deliveries import republished
+from functions.pdfs import pages_with_pdfs
 from functions.recorded import with_store_payments
 from functions.site import Site
 from functions.snapshots import Snapshots
 from functions.store.base import Store
 from site_builder.billing.reminders import resolve_reminders
-from site_builder.bundle import accounts
-from site_builder.generators import render_portal
+from site_builder.bundle import accounts, issue_day
 from site_builder.ledger import ledger_entry, pages_change
 from site_builder.render import Theme
 from site_builder.tokens import client_token
@@ -42,32 +43,40 @@ def republish(
     theme: Theme,
     secret: str,
     today: date,
+    pdfs: bool | None = None,
 ) -> Published:
-    """Bring one client's pages up to date with the store; returns what changed."""
+    """Bring one client's pages up to date with the store; returns what changed.
+
+    ``pdfs``: whether the documents' PDFs may be rendered here (None: where WeasyPrint runs;
+    ``functions.pdfs`` says what happens to them where it does not).
+    """
     bundle = snapshots.load(client_id)
     if bundle is None:
         raise UnknownClient(client_id)
     counted = with_store_payments(bundle, store)
     figures = accounts(counted, today)
     token = client_token(secret, client_id, bundle.client.token_version)
-    pages = dict(render_portal(counted, figures, token, theme))
-
     prefix = f"c/{token}/"
     held = site.fingerprints(prefix)
+    pages, kept = pages_with_pdfs(counted, figures, token, theme, site, held, render=pdfs)
     report = Published()
     for path, data in pages.items():
         if held.get(path) != site.fingerprint(data):
             site.put(path, data)
             report.written.append(path)
-    report.deleted = sorted(set(held) - set(pages))
+    report.deleted = sorted(set(held) - set(pages) - kept)
     site.delete(report.deleted)
     # the ledger follows, so the reminders job sees the invoice paid at once (with its
     # schedule: the store then takes a paid entry out of the reminder index, and puts
     # one that a refund reopened back in)
     cadence = resolve_reminders(bundle.agency.reminders, bundle.client.reminders)
-    # the snapshot's retainers are expanded already: a new period waits for the next build
-    change = pages_change(figures)
-    store.put_invoices(
-        {a.invoice.number: ledger_entry(client_id, a, cadence, change) for a in figures}
+    # the snapshot's retainers are expanded already: a new period waits for the next build;
+    # a future-dated invoice is in it, and published on its day (``issue_day``)
+    change = pages_change(figures, issue_day(counted, today))
+    # through the deliveries: an invoice published today is new to the store, and emailed
+    republished(
+        store,
+        {a.invoice.number: ledger_entry(client_id, a, cadence, change) for a in figures},
+        today,
     )
     return report

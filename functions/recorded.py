@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from functions.store.base import Payment, Store
-from site_builder.bundle import Account, ClientBundle, accounts, with_payments
+from site_builder.bundle import Account, ClientBundle, accounts, with_payments, with_receipts
 from site_builder.model import Payment as ContentPayment
 from site_builder.money import to_major
 
@@ -62,17 +62,27 @@ def by_client(store: Store, problems: list[str] | None = None) -> dict[str, list
     return grouped
 
 
+def receipt_numbers(store: Store) -> dict[str, dict[str, str]]:
+    """The numbers the store gave the content's offline payments, by client: what ``portal
+    build`` adds to the content with the recorded payments (``build(receipts=...)``)."""
+    return store.offline_receipts_by_client()
+
+
 def with_store_payments(bundle: ClientBundle, store: Store) -> ClientBundle:
-    """A client's snapshot plus every payment the store recorded for its invoices."""
+    """A client's snapshot plus every payment the store recorded for its invoices, and the
+    receipt numbers it gave the snapshot's offline payments (the build's own rule:
+    ``bundle.with_receipts``), so a re-publish names each receipt page as the build does."""
     recorded = (p for invoice in bundle.invoices for p in store.payments(invoice.number))
-    return with_payments(bundle, as_content(recorded))
+    counted = with_payments(bundle, as_content(recorded))
+    return with_receipts(counted, store.offline_receipt_numbers(bundle.client.id))
 
 
 def invoice_account(bundle: ClientBundle, store: Store, number: str, today: date) -> Account | None:
-    """One invoice's figures with the store's payments: one store query, not one per invoice."""
+    """One invoice's figures with the store's payments: one store query, not one per invoice
+    (a receipt's number moves no money: not read here)."""
     invoice = next((i for i in bundle.invoices if i.number == number), None)
     if invoice is None:
         return None
     alone = bundle.model_copy(update={"invoices": [invoice]})
-    (account,) = accounts(with_store_payments(alone, store), today)
+    (account,) = accounts(with_payments(alone, as_content(store.payments(number))), today)
     return account

@@ -3,7 +3,9 @@
 ``email``: a mail decided earlier (``{"mail": ...}``: a reminder, dropped if
 its invoice was paid while it waited) or a receipt rendered now
 (``{"template": "receipt", "payment": ...}``), so it shows the balance as of
-sending. ``publish``: re-render one client's pages.
+sending; an invoice's email (``{"template": "invoice", "kind": "new" | "updated" |
+"void"}``, ``functions/deliveries.py``), rendered now with its PDF. ``publish``: re-render
+one client's pages.
 A mail server's permanent refusal, and an item whose payload cannot be read as
 its kind's work, are kept for a person; anything else (a snapshot that does not
 load yet, an outage) is retried by the drain with back-off.
@@ -13,17 +15,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
 from functions.app import Services
+from functions.deliveries import Difference
 from functions.mailer import Mail, MailError
 from functions.offline import offline_payment
 from functions.outbox import DrainReport, Handler, PermanentFailure, drain
 from functions.publish import republish
 from functions.receipts import receipt_mail
-from functions.recorded import invoice_account
+from functions.recorded import invoice_account, with_store_payments
 from functions.reminders.job import still_wanted
+from site_builder.bundle import accounts
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 
@@ -66,6 +71,11 @@ def send_email(services: Services, payload: Mapping[str, Any]) -> None:
         if found is None:
             return  # an offline payment that moved no money (a credit): no receipt
         mail = found
+    elif payload.get("template") == "invoice":
+        news = invoice_email(services, payload)
+        if news is None:
+            return  # the client turned this kind off (``notify:``), or it is void by now
+        mail = news
     else:
         raise PermanentFailure(f"unknown email: {sorted(payload)}")
     try:
@@ -101,6 +111,10 @@ def receipt(services: Services, payment_id: str, client_id: str | None = None) -
         payment = offline_payment(bundle, payment_id)
         if payment is None:
             return None
+        # numbered by the store with this email (functions/offline.py): the page it links
+        # is named by that number; a receipt queued before numbers existed keeps the id
+        number = services.store.offline_receipt_numbers(owner).get(payment_id)
+        payment = replace(payment, receipt=number)
     account = invoice_account(bundle, services.store, payment.invoice, services.day())
     if account is None:
         raise PermanentFailure(f"invoice {payment.invoice} is not in the client's snapshot")
@@ -108,6 +122,43 @@ def receipt(services: Services, payment_id: str, client_id: str | None = None) -
     client = bundle.client
     token = client_token(services.portal_secret, client.id, client.token_version)
     return receipt_mail(bundle, payment, balance, token, _theme())
+
+
+def invoice_email(services: Services, payload: Mapping[str, Any]) -> Mail | None:
+    """A new, updated or cancelled invoice's email (``functions/deliveries.py``), rendered
+    now from the snapshot and the store's payments, with its PDF where one can be made."""
+    from functions import invoice_mail  # here: the health check never renders a PDF
+
+    try:
+        kind, number, client_id = payload["kind"], str(payload["invoice"]), str(payload["client"])
+        changes = [Difference.from_payload(c) for c in payload.get("changes") or ()]
+    except (KeyError, TypeError) as exc:
+        raise PermanentFailure(f"invoice email not understood: {exc!r}") from exc
+    if kind not in ("new", "updated", "void"):
+        raise PermanentFailure(f"invoice email of unknown kind {kind!r}")
+    bundle = services.snapshots.load(client_id)
+    if bundle is None:
+        raise LookupError(f"no snapshot for client {client_id} yet")  # the build is coming
+    if not invoice_mail.wanted(bundle, kind):
+        return None
+    counted = with_store_payments(bundle, services.store)
+    # never before its issue day (a clock set back, as ``portal serve --today`` sets it)
+    issued = [i.issued for i in bundle.invoices if i.number == number]
+    figures = accounts(counted, max([services.day(), *issued]))
+    account = next((a for a in figures if a.invoice.number == number), None)
+    if account is None:
+        # queued by a deploy a moment before it uploads the snapshot that has the invoice
+        raise LookupError(f"invoice {number} is not in the snapshot of {client_id} yet")
+    if kind != "void" and account.statement.status == "void":
+        return None  # voided while its email waited: the cancellation notice says so
+    token = client_token(services.portal_secret, client_id, bundle.client.token_version)
+    pdf = None
+    if kind != "void":
+        pdf = invoice_mail.pdf_attachment(counted, figures, token, number, _theme())
+    key = str(payload.get("key") or f"invoice:{number}:{kind}")
+    return invoice_mail.invoice_mail(
+        counted, account, kind, token, _theme(), changes=changes, pdf=pdf, key=key
+    )
 
 
 def publish(services: Services, payload: Mapping[str, Any]) -> None:

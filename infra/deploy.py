@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from functions.recorded import by_client
+from functions.recorded import by_client, receipt_numbers
 from functions.store.dynamodb import DynamoStore
 from infra import package as lambda_package
 from infra import stack as stacks
@@ -156,13 +156,15 @@ def deploy(
     stacks.check_usable(cfn, stacks.describe(cfn, options.stack))  # before building anything
     secret = sync_secrets(aws, options.stack, env, say)
 
+    recorded, receipts = recorded_payments(aws, options.stack, say)
     built = run_build(
         options.content,
         options.out,
         options.today,
         secret=secret,
         force=options.force_build,
-        recorded=recorded_payments(aws, options.stack, say),
+        recorded=recorded,
+        receipts=receipts,
     )
     say(
         f"Built {built.invoices} invoices: {built.clients_rendered} clients rendered, "
@@ -203,6 +205,18 @@ def deploy(
     written = write_ledger(
         aws.client("dynamodb"), s3, outputs["TableName"], outputs["DataBucketName"], build_dir
     )
+    numbered = receipt_numbers(DynamoStore(outputs["TableName"], aws.client("dynamodb")))
+    if numbered != receipts:
+        # offline receipts numbered by the ledger's write: their pages, named by the numbers,
+        # are rendered again before the site is uploaded (only those clients' pages)
+        run_build(
+            options.content,
+            options.out,
+            built.day,
+            secret=secret,
+            recorded=recorded,
+            receipts=numbered,
+        )
     site = sync(s3, outputs["SiteBucketName"], folder_files(options.out / "public"))
     data = sync(
         s3,
@@ -230,20 +244,24 @@ def deploy(
     return report
 
 
-def recorded_payments(aws: Aws, stack: str, say: Say) -> dict[str, list[Any]]:
-    """The payments the deployed functions recorded, by client: the build shows them too, so
-    a deploy never puts back a page that a payment's re-publish had brought up to date."""
+def recorded_payments(
+    aws: Aws, stack: str, say: Say
+) -> tuple[dict[str, list[Any]], dict[str, dict[str, str]]]:
+    """The payments the deployed functions recorded, by client, and the receipt numbers the
+    table gave offline payments: the build shows them too, so a deploy never puts back a
+    page that a payment's re-publish had brought up to date."""
     cfn = aws.client("cloudformation")
     if stacks.describe(cfn, stack) is None:
-        return {}
+        return {}, {}
     table = physical_ids(cfn, stack).get("Table")
     if table is None:
-        return {}
+        return {}, {}
     problems: list[str] = []
-    recorded = by_client(DynamoStore(table, aws.client("dynamodb")), problems)
+    store = DynamoStore(table, aws.client("dynamodb"))
+    recorded = by_client(store, problems)
     for problem in problems:
         say(f"warning: {problem}")
-    return recorded
+    return recorded, receipt_numbers(store)
 
 
 def physical_ids(cfn: Any, name: str) -> dict[str, str]:

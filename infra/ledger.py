@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from functions.offline import load_ledger
+from functions.deliveries import load_ledger
 from functions.store.dynamodb import DynamoStore
 
 LEDGER_KEY = "ledger.json"
@@ -38,8 +38,10 @@ def write_ledger(dynamodb: Any, s3: Any, table: str, data_bucket: str, build_dir
     new, old = ledger["invoices"], previous_ledger(s3, data_bucket)
     changed = changed_entries(new, old)
     if changed:
-        # with the receipts of the offline payments the last deploy's ledger did not list
-        # (none on a stack's first deploy: what the content holds then is history)
+        # with the emails of the invoices and offline payments the last deploy's ledger did
+        # not list, or listed otherwise (none on a stack's first deploy: history)
         day = date.fromisoformat(ledger["today"])
-        load_ledger(DynamoStore(table, dynamodb), changed, day, before=old or {})
+        store = DynamoStore(table, dynamodb)
+        # the deploy builds again with any numbers this gives (deploy.py): no re-publish
+        load_ledger(store, changed, day, before=old or {}, first=old is None, republish=False)
     return len(changed)

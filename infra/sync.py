@@ -33,6 +33,7 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".json": "application/json",
+    ".pdf": "application/pdf",  # invoices/<number>.pdf, receipts/<number>.pdf
 }
 
 

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.text import Text
 
-from functions.offline import load_ledger
-from functions.recorded import by_client
+from functions.deliveries import load_ledger
+from functions.recorded import by_client, receipt_numbers
 from functions.store.sqlite import SqliteStore
 from portal import scaffold
 from portal.plural import plural
@@ -144,6 +144,7 @@ def build(
     store = SqliteStore(store_path) if store_path is not None else None
     problems: list[str] = []
     recorded = by_client(store, problems) if store is not None else {}
+    receipts = receipt_numbers(store) if store is not None else {}
     try:
         if show_bar:
             with Progress(
@@ -162,9 +163,12 @@ def build(
                     force=force,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                     recorded=recorded,
+                    receipts=receipts,
                 )
         else:
-            report = run_build(content, out, _today(today), force=force, recorded=recorded)
+            report = run_build(
+                content, out, _today(today), force=force, recorded=recorded, receipts=receipts
+            )
     except ContentInvalid as exc:
         _report_problems(exc)
         raise typer.Exit(2) from None
@@ -173,7 +177,10 @@ def build(
         raise typer.Exit(2) from None
     if store is not None:  # with the receipts of offline payments new to the store
         assert report.day is not None
-        load_ledger(store, report.ledger_changes, report.day)
+        load_ledger(store, report.ledger_changes, report.day, republish=False)
+        if (numbered := receipt_numbers(store)) != receipts:
+            # offline receipts numbered by that load: their pages are named by the numbers
+            run_build(content, out, report.day, recorded=recorded, receipts=numbered)
     report_page = write_report(out, content, store)
     for problem in [*problems, *map(str, report.set_aside)]:  # the store's, not the content's
         err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
@@ -532,6 +539,7 @@ def remind(
             out,
             day,
             recorded=by_client(store, problems),
+            receipts=receipt_numbers(store),
             secret=secret,
             in_memory=dry_run,
         )

@@ -36,8 +36,9 @@ from site_builder import content as cnt
 from site_builder import manifest
 from site_builder.bundle import payment_record
 from site_builder.errors import ContentError, ContentInvalid
-from site_builder.generators import PARALLEL_FROM, ClientJob, run_clients
+from site_builder.generators import PARALLEL_FROM, ClientJob, ClientResult, run_clients
 from site_builder.model import Agency, Client, Payment
+from site_builder.pdfs import PdfCache, pdf_path, render_pending
 from site_builder.render import Theme
 from site_builder.tokens import portal_secret, secret_fingerprint
 from site_builder.writer import Staging, digest
@@ -74,6 +75,8 @@ class BuildReport:
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each stage
     set_aside: list[SetAside] = field(default_factory=list)  # recorded payments not counted
     snapshots: dict[str, bytes] = field(default_factory=dict)  # in memory: those it re-made
+    pdfs_rendered: int = 0  # documents whose page changed: their PDF made anew
+    pdfs_reused: int = 0  # documents re-rendered as they were: their PDF from build/pdfs
     day: date | None = None  # the day it was built for (--today, or the agency's today)
 
     def lap(self, phase: str, since: float) -> float:
@@ -213,6 +216,8 @@ def build(
     progress: Callable[[int, int], None] | None = None,
     recorded: Mapping[str, Sequence[Payment]] | None = None,
     urls: Mapping[str, str] | None = None,
+    receipts: Mapping[str, Mapping[str, str]] | None = None,
+    pdfs: bool = True,
 ) -> BuildReport:
     """Build the site (or with ``check_only``, just validate). Raises ContentInvalid.
 
@@ -221,9 +226,14 @@ def build(
 
     ``recorded`` holds the payments the functions recorded since, by client: they
     count as the content's own, and a client whose recorded payments changed is
-    re-rendered. ``urls`` replaces agency.yaml's addresses (``portal_url``,
+    re-rendered. ``receipts`` holds the numbers the store gave offline payments, by client
+    (payment id -> ``R-2026-0007``): each receipt page is named by its number, and a client
+    whose numbers changed is re-rendered. ``urls`` replaces agency.yaml's addresses (``portal_url``,
     ``api_url``, ``checkout_url``) for this output, e.g. ``portal serve``'s local
     ones; they are part of the settings, so a change re-renders every client.
+
+    ``pdfs``: a PDF beside each invoice and receipt page, linked from it (``site_builder.pdfs``:
+    made only when the page changed, else taken from ``build/pdfs``); False: neither.
     """
     started = time.perf_counter()
     theme = theme or Theme()
@@ -271,7 +281,11 @@ def build(
     if added:  # only a new file can clash with another
         errors += _duplicate_numbers(sources)
     recorded = recorded or {}
-    recorded_keys = {cid: _recorded_key(payments) for cid, payments in recorded.items()}
+    receipts = receipts or {}
+    recorded_keys = {
+        cid: _recorded_key(recorded.get(cid, ()), receipts.get(cid, {}))
+        for cid in set(recorded) | set(receipts)
+    }
     moved = {
         cid
         for cid, c in ({} if previous is None else previous.clients).items()
@@ -339,7 +353,18 @@ def build(
     staging = None if check_only or in_memory else Staging(out)
     try:
         job = ClientJob(
-            content, agency, clients, files, today, secret, theme, staging, recorded, in_memory
+            content,
+            agency,
+            clients,
+            files,
+            today,
+            secret,
+            theme,
+            staging,
+            recorded,
+            receipts,
+            in_memory,
+            pdfs=PdfCache.for_build(build_dir) if pdfs and staging is not None else None,
         )
         done = 0
 
@@ -369,6 +394,12 @@ def build(
         staging.write(theme.css.path, theme.css.data)
         staging.write("robots.txt", ROBOTS)
         prev_clients = {} if previous is None else previous.clients
+        if job.pdfs is not None:
+            _make_pdfs(job.pdfs, results, staging, theme, workers, report)
+            job.pdfs.drop(set(prev_clients) - client_ids)
+            if full and not job.pdfs.shared:
+                job.pdfs.sweep(client_ids)
+            lap = report.lap("pdf", lap)
         gone = (set(prev_clients) - client_ids) | {r.client_id for r in results}
         records = {cid: c for cid, c in prev_clients.items() if cid not in gone}
         retired_tokens = {c.token for cid, c in prev_clients.items() if cid in gone}
@@ -428,6 +459,35 @@ def build(
     return report
 
 
+def _make_pdfs(
+    cache: PdfCache,
+    results: list[ClientResult],
+    staging: Staging,
+    theme: Theme,
+    workers: int,
+    report: BuildReport,
+) -> None:
+    """Render the PDFs the cache did not hold, beside their staged pages; keep the rest."""
+    pending = [p for r in results for p in r.pending]
+    digests = render_pending(
+        pending,
+        public=staging.public,
+        cache=cache,
+        css=theme.css,
+        theme=theme.folder,
+        workers=workers,
+    )
+    owner = {r.client_id: r for r in results}
+    for job, sha in zip(pending, digests, strict=True):
+        r = owner[job.client_id]
+        r.outputs[pdf_path(job.page)[len(f"c/{r.token}/") :]] = sha
+    for r in results:
+        if not cache.shared:  # a shared cache (tests, benches) serves several contents
+            cache.keep(r.client_id, r.pdf_keys)
+    report.pdfs_rendered = len(pending)
+    report.pdfs_reused = sum(len(r.pdf_keys) for r in results) - len(pending)
+
+
 URL_SETTINGS = frozenset({"portal_url", "api_url", "checkout_url"})
 
 
@@ -452,10 +512,12 @@ def _unchanged(
     return report
 
 
-def _recorded_key(payments: Sequence[Payment]) -> str:
-    if not payments:
+def _recorded_key(payments: Sequence[Payment], receipts: Mapping[str, str]) -> str:
+    if not payments and not receipts:
         return ""
-    return digest(b"\n".join(p.model_dump_json().encode() for p in sorted(payments, key=_by_id)))
+    lines = [p.model_dump_json().encode() for p in sorted(payments, key=_by_id)]
+    lines += [f"{pid} {number}".encode() for pid, number in sorted(receipts.items())]
+    return digest(b"\n".join(lines))
 
 
 def _by_id(payment: Payment) -> str:

@@ -7,7 +7,7 @@ bundle and nothing else. Its JSON form is ``build/clients/<client-id>.json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -90,8 +90,31 @@ def with_payments(bundle: ClientBundle, recorded: Iterable[Payment]) -> ClientBu
     return bundle.model_copy(update={"payments": [*kept, *latest.values()]})
 
 
+def with_receipts(bundle: ClientBundle, numbers: Mapping[str, str]) -> ClientBundle:
+    """The bundle with the receipt numbers a store gave its offline payments (payment id ->
+    ``R-2026-0007``). The content's payment stays as written (its amount, its reference):
+    only its number is the store's. A payment numbered already (a Stripe one) keeps its own.
+    """
+    if not any(p.id in numbers and p.receipt is None for p in bundle.payments):
+        return bundle
+    payments = [
+        p.model_copy(update={"receipt": numbers[p.id]})
+        if p.id in numbers and p.receipt is None
+        else p
+        for p in bundle.payments
+    ]
+    return bundle.model_copy(update={"payments": payments})
+
+
+def issue_day(bundle: ClientBundle, today: date) -> date | None:
+    """The first day after ``today`` on which one of the bundle's invoices is issued: a day
+    its client's pages change (the invoice is published then, and its email sent)."""
+    return min((i.issued for i in bundle.invoices if i.issued > today), default=None)
+
+
 def accounts(bundle: ClientBundle, today: date) -> list[Account]:
-    """Every invoice of the bundle with its statement; AccountErrors lists bad figures."""
+    """Every invoice of the bundle issued by ``today``, with its statement; AccountErrors lists
+    bad figures."""
     by_invoice: dict[str, list[PaymentRecord]] = {}
     credit_uses: dict[str, list[CreditUse]] = {}  # by the invoice whose credit was used
     for payment in bundle.payments:
@@ -102,6 +125,8 @@ def accounts(bundle: ClientBundle, today: date) -> list[Account]:
             credit_uses.setdefault(payment.from_invoice, []).append(use)
     result, problems = [], []
     for invoice in bundle.invoices:
+        if invoice.issued > today:
+            continue  # not issued yet: no page, no ledger entry until its day (``issue_day``)
         terms = resolve_terms(bundle.agency.terms, bundle.client.terms, invoice.terms)
         try:
             figures = statement(

@@ -18,12 +18,21 @@ from site_builder import content as cnt
 from site_builder.billing import BillingError, expand_retainer
 from site_builder.billing.reminders import resolve_reminders
 from site_builder.billing.retainers import next_period
-from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts, with_payments
+from site_builder.bundle import (
+    Account,
+    AccountErrors,
+    ClientBundle,
+    accounts,
+    issue_day,
+    with_payments,
+    with_receipts,
+)
 from site_builder.credits import credit_problems
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry, pages_change
 from site_builder.model import Agency, Client, Payment
 from site_builder.money import STRIPE_CURRENCIES, stripe_problem
+from site_builder.pdfs import PdfCache, Pending, client_paper, document_key, page_url, pdf_path
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 from site_builder.views import client_pages
@@ -42,6 +51,8 @@ class ClientResult:
     retainers: list[str] = field(default_factory=list)
     changes_on: date | None = None  # the first day its pages may differ from today's
     snapshot: bytes = b""  # kept only by an in-memory build (ClientJob.keep_snapshots)
+    pdf_keys: list[str] = field(default_factory=list)  # the cache keys of its documents' PDFs
+    pending: list[Pending] = field(default_factory=list)  # PDFs the cache did not hold
 
 
 @dataclass
@@ -55,7 +66,10 @@ class ClientJob:
     theme: Theme
     staging: Staging | None  # None: validate only
     recorded: Mapping[str, Sequence[Payment]] = field(default_factory=dict)  # by the functions
+    # the store's numbers for offline receipts: client id -> payment id -> "R-2026-0007"
+    receipts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     keep_snapshots: bool = False  # without staging: the snapshots in the results instead
+    pdfs: PdfCache | None = None  # None: no PDFs beside the documents, and no links to them
 
 
 _JOB: ClientJob | None = None  # set before the worker processes fork, so they inherit it
@@ -116,6 +130,7 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
         notes=notes,
     )
     counted = with_payments(bundle, job.recorded.get(client_id, ()))
+    counted = with_receipts(counted, job.receipts.get(client_id, {}))  # not in the snapshot
     payment_files = {raw.source.key: raw for raw in raws if raw.source.kind == "payment"}
     for problem in credit_problems(counted, invoices):
         if (raw := payment_files.get(problem.payment)) is not None:  # only content applies credit
@@ -132,7 +147,8 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     result.errors = validator.errors
     if result.errors:
         return result
-    result.changes_on = pages_change(figures, *retainer_days)
+    # a future-dated invoice is published (and emailed) on its issue day
+    result.changes_on = pages_change(figures, *retainer_days, issue_day(bundle, job.today))
     result.token = client_token(job.secret, client_id, client.token_version)
     cadence = resolve_reminders(job.agency.reminders, client.reminders)
     result.ledger = {
@@ -143,8 +159,20 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
             result.snapshot = _snapshot(bundle)
         return result
     prefix = len(f"c/{result.token}/")
-    for path, data in render_portal(counted, figures, result.token, job.theme):
-        result.outputs[path[prefix:]] = job.staging.write(path, data)
+    paper = client_paper(client.address, bundle.locale)
+    for page in render_pages(counted, figures, result.token, job.theme, pdfs=job.pdfs is not None):
+        result.outputs[page.path[prefix:]] = job.staging.write(page.path, page.data)
+        if page.pdf_dated is None or job.pdfs is None:
+            continue
+        # the PDF from the cache when the page is as it was; else rendered after every client
+        url = page_url(job.agency.portal_url, page.path)
+        key = document_key(page.data, url, paper, page.pdf_dated, job.theme.folder)
+        result.pdf_keys.append(key)
+        if (pdf := job.pdfs.get(client_id, key)) is not None:
+            beside = pdf_path(page.path)
+            result.outputs[beside[prefix:]] = job.staging.write(beside, pdf)
+        else:
+            result.pending.append(Pending(client_id, page.path, url, paper, page.pdf_dated, key))
     job.staging.write_private(f"clients/{client_id}.json", _snapshot(bundle))
     return result
 
@@ -180,18 +208,41 @@ def chargeable(account: Account) -> Iterator[tuple[tuple[str | int, ...], str]]:
             yield loc, f"{problem}: change the amount, or have it paid offline (payments/)"
 
 
-def render_portal(
-    bundle: ClientBundle, figures: list[Account], token: str, theme: Theme
-) -> Iterator[tuple[str, bytes]]:
-    """Every file of one client's portal, as (path under the site root, bytes).
+@dataclass(frozen=True)
+class Rendered:
+    path: str  # under the site root
+    data: bytes
+    pdf_dated: date | None  # a document: its PDF goes beside it (``site_builder.pdfs``)
+
+
+def render_pages(
+    bundle: ClientBundle,
+    figures: list[Account],
+    token: str,
+    theme: Theme,
+    pdfs: bool | Callable[[str], bool] = True,
+) -> list[Rendered]:
+    """Every file of one client's portal, rendered; the documents among them marked.
 
     The build and the functions' re-publish both call this: same pages, same bytes. The
     figures' day decides nothing else: a page is the same on every day of its periods.
+    ``pdfs``: whether the documents link to their PDFs (True: all of them; or by PDF path).
     """
     locale = bundle.locale
     t = theme.translations(locale)
-    for page in client_pages(bundle, figures, token, theme.css.path, t):
-        yield page.path, theme.render(page, locale).encode()
+    links = None if pdfs is True else (lambda _: False) if pdfs is False else pdfs
+    return [
+        Rendered(page.path, theme.render(page, locale).encode(), page.pdf_dated)
+        for page in client_pages(bundle, figures, token, theme.css.path, t, links)
+    ]
+
+
+def render_portal(
+    bundle: ClientBundle, figures: list[Account], token: str, theme: Theme
+) -> Iterator[tuple[str, bytes]]:
+    """Every page of one client's portal, as (path under the site root, bytes)."""
+    for page in render_pages(bundle, figures, token, theme):
+        yield page.path, page.data
 
 
 def run_clients(

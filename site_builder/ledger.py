@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from site_builder.billing import PaymentRecord
+from site_builder.billing.account import next_statement_change
 from site_builder.billing.reminders import Cadence
 from site_builder.bundle import Account
+from site_builder.model import Invoice, Tax
 
 
 def ledger_entry(
@@ -59,11 +64,32 @@ def ledger_entry(
         # was applied to its other invoices: the client's credit, for a person to refund or
         # apply (portal status says so). A client's credit balance is the sum over its invoices.
         "credit": st.credit,
+        # the lines as the client reads them, as a digest: an "updated invoice" email is sent
+        # when they change (functions/deliveries.py), not when the memo does
+        "lines": lines_digest(inv),
     }
     if reminders is not None:
         entry["reminders"] = reminders.to_json()
     entry["pages_change"] = pages_change.isoformat() if pages_change else None
     return entry
+
+
+def lines_digest(invoice: Invoice) -> str:
+    """A short digest of the invoice's lines: what, how many, at what price, of what kind."""
+    lines = [
+        [i.kind, i.description, _num(i.quantity), _num(i.unit_price), i.taxable, _rate(i.tax)]
+        for i in invoice.items
+    ]
+    data = json.dumps([lines, _rate(invoice.tax)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _num(value: Decimal) -> str:
+    return f"{value.normalize():f}"  # 4500, 4500.0 and 4500.00 are one price
+
+
+def _rate(tax: Tax | None) -> list[str] | None:
+    return None if tax is None else [tax.label, _num(tax.percent)]
 
 
 def _payment(payment: PaymentRecord) -> dict[str, Any]:
@@ -81,8 +107,12 @@ def _payment(payment: PaymentRecord) -> dict[str, Any]:
 
 def pages_change(accounts: Iterable[Account], *more: date | None) -> date | None:
     """The first day any of a client's pages differs from today's: the earliest change of its
-    open invoices' figures, or of ``more`` (a retainer's next period)."""
+    open invoices' figures, of its statement of account (an open invoice entering an older
+    aging bucket), or of ``more`` (a retainer's next period)."""
+    accounts = list(accounts)
     days = [a.timeline.next_change for a in accounts]  # None for a settled invoice
+    if (today := next((a.day for a in accounts if a.day is not None), None)) is not None:
+        days.append(next_statement_change(accounts, today))
     return min((d for d in [*days, *more] if d is not None), default=None)
 
 

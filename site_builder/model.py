@@ -398,7 +398,10 @@ TaxRounding = Literal["invoice", "line"]
 
 
 class Agency(Model):
-    name: Line
+    name: Line  # the trading name, as clients know it
+    # the registered name, printed beside the trading name on documents where it differs
+    # ("Northwind Studio LLC"): the party an accounts department books the invoice against
+    legal_name: Line | None = None
     tax_id: Line | None = None
     email: Email
     phone: Line | None = None
@@ -417,7 +420,9 @@ class Agency(Model):
     thank_you: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] = (
         "Thank you, {contact}! It is a pleasure to work with {client}."
     )
-    payment_terms: Prose | None = None  # free text printed under the terms
+    # free text printed under the terms: one text (in the agency's locale), or one per
+    # locale; a client whose language has none reads the agency's own, marked as such
+    payment_terms: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] | None = None
     allowed_payment_method_types: list[Slug] | None = None
     late_payers: LatePayers = LatePayers()
     # defaults for every invoice (an invoice may say otherwise): see Invoice
@@ -431,6 +436,14 @@ class Contact(Model):
     role: Literal["billing", "leadership"] = "billing"
 
 
+class Notify(Model):
+    """Which invoice emails a client gets; a client file writes only the kinds it turns off."""
+
+    new_invoice: bool = True  # the invoice, on the day it is published
+    updated_invoice: bool = True  # a change to a figure the client relies on
+    void_invoice: bool = True  # the invoice was cancelled
+
+
 class Client(Model):
     id: Slug
     name: Line
@@ -439,11 +452,14 @@ class Client(Model):
     tax_id: Line | None = None
     po_number: Line | None = None
     address: Address | None = None
+    phone: Line | None = None
+    # the first billing contact is the person an invoice is addressed to (attention of)
     contacts: Annotated[list[Contact], Field(min_length=1)]
     token_version: Annotated[int, Field(ge=1, strict=True)] = 1
     terms: Terms | None = None
     reminders: ReminderSchedule | None = None
     thank_you: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] | None = None
+    notify: Notify = Notify()
 
     @field_validator("contacts")
     @classmethod

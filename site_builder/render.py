@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from site_builder.i18n import resolve_locale, translations
 from site_builder.views import Page
+from site_builder.wording import single_stops
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
 
@@ -51,7 +52,9 @@ class CompiledGettext(Extension):
 @pass_eval_context
 def _fmt(eval_ctx: EvalContext, text: str, **values: object) -> str:
     # as Jinja's newstyle gettext does: the catalog's text is trusted, the values are
-    # escaped where the template is (HTML), and left alone in plain text
+    # escaped where the template is (HTML), and left alone in plain text; a value that ends
+    # with a full stop ("Inc.", "г.") takes the sentence's own
+    text = single_stops(text, values)
     if eval_ctx.autoescape:
         return Markup(text) % values
     return text % values

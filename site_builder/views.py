@@ -6,21 +6,33 @@ client's locale); they never call back into the code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
-from site_builder import ics, wording
+from site_builder import ics, tax_ids, wording
 from site_builder.billing import EntryStatement, statement
+from site_builder.billing.account import (
+    Line,
+    account_statement,
+    period_start,
+    statement_day,
+)
 from site_builder.billing.credit import credit_balances
 from site_builder.billing.timeline import amount_on
 from site_builder.billing.totals import LineAmount, TaxRate, Totals
 from site_builder.bundle import Account, ClientBundle, payment_record
-from site_builder.formatting import format_day, format_money
+from site_builder.documents.paper import country_of
+from site_builder.formatting import format_day, format_money, money_formatter
 from site_builder.i18n import resolve_locale
-from site_builder.model import STRIPE_CHECKOUT, Payment
+from site_builder.model import STRIPE_CHECKOUT, LineItem, Payment
+from site_builder.money import exponent, to_minor
 from site_builder.notes import render_markdown
 
 OPEN = ("open", "partially_paid", "overdue")
@@ -50,6 +62,9 @@ class Page:
     template: str | None  # None: ``body`` is the finished file
     context: dict[str, Any]
     body: str = ""
+    # a document (invoice, receipt, statement): the build makes its PDF beside it
+    # (``site_builder.pdfs``), dated so: the issue day, the payment day, the statement's end
+    pdf_dated: date | None = None
 
 
 def origin(url: str) -> str:
@@ -72,8 +87,14 @@ def client_pages(
     token: str,
     css: str,
     t: Translations,
+    pdfs: Callable[[str], bool] | None = None,
 ) -> list[Page]:
-    """Every page of one client's portal, under ``c/<token>/``."""
+    """Every page of one client's portal, under ``c/<token>/``.
+
+    ``pdfs``: whether a document's PDF (its path under the site root) will be there to link
+    to; by default every one is (the build makes them). A re-publish where no PDF can be
+    rendered (Lambda) says no for those it cannot keep, and their pages carry no link.
+    """
     agency, client, locale = bundle.agency, bundle.client, bundle.locale
     money = {
         a.invoice.number: (lambda m, c=a.invoice.currency: format_money(m, c, locale))
@@ -89,6 +110,9 @@ def client_pages(
         "agency": agency,
         "client": client,
         "contact": billing,
+        # each party's tax identifier, named as its own country names it
+        "agency_tax_id": _tax_id(t, agency.tax_id, agency.address, agency.locale),
+        "client_tax_id": _tax_id(t, client.tax_id, client.address, locale),
         "checkout_url": agency.api_url.rstrip("/") + "/checkout",
         "token": token,
     }
@@ -99,7 +123,8 @@ def client_pages(
         key=lambda p: (p.date, p.id),
         reverse=True,
     )
-    receipts = [_receipt(p, money[p.invoice], locale) for p in payments]
+    parts = {a.invoice.number: _part_names(t, a) for a in accounts if len(a.statement.entries) > 1}
+    receipts = [_receipt(p, money[p.invoice], locale, parts.get(p.invoice, {})) for p in payments]
     applied = [
         _applied(p, money[p.invoice], locale)
         for p in sorted(bundle.payments, key=lambda p: (p.date, p.id), reverse=True)
@@ -123,6 +148,7 @@ def client_pages(
         {"title": n.title, "date": format_day(n.date, locale), "html": render_markdown(n.body)}
         for n in sorted(bundle.notes, key=lambda n: n.date, reverse=True)
     ]
+    sheet = _statement(bundle, accounts, locale)
     pages = [
         Page(
             f"{base}/index.html",
@@ -136,6 +162,7 @@ def client_pages(
                 "receipts": receipts,
                 "applied": applied,
                 "notes": notes,
+                "statement": STATEMENT if sheet is not None else None,
                 "totals": _totals_due(accounts, locale),
                 "credit": [
                     format_money(c.amount, c.currency, locale)
@@ -148,6 +175,7 @@ def client_pages(
     for receipt in receipts:
         receipts_of.setdefault(receipt["invoice"], []).append(receipt)
     late_terms: dict[tuple[int, str, bool], list[str]] = {}  # most invoices share one policy
+    free_terms = _free_terms(t, locale, agency.payment_terms, agency.locale)
     for account, summary in zip(accounts, summaries, strict=True):
         inv = account.invoice
         fmt = money[inv.number]
@@ -165,6 +193,9 @@ def client_pages(
             "po_number": inv.po_number or client.po_number,
             "line_groups": _line_groups(account, fmt, locale),
             "figures": _figures(account, fmt, locale),
+            "terms_in_short": wording.terms_in_short(
+                t, inv.issued, account.statement.due, len(account.statement.entries)
+            ),
             "payment_terms": wording.payment_terms(
                 t,
                 locale,
@@ -176,7 +207,7 @@ def client_pages(
                 account.statement.entries,
             ),
             "late_terms": late_terms[key],
-            "free_terms": agency.payment_terms,
+            "free_terms": free_terms,
             "fees": [
                 {"date": format_day(f.on, locale), "amount": fmt(f.amount), "kind": f.kind}
                 for f in account.statement.fees
@@ -184,7 +215,9 @@ def client_pages(
             "receipts": receipts_of.get(inv.number, []),
             "applied": [row for row in applied if row["invoice"] == inv.number],
         }
-        pages.append(Page(f"{base}/invoices/{inv.number}.html", "invoice.html", detail))
+        page = f"{base}/invoices/{inv.number}.html"
+        detail["pdf"] = _pdf_link(page, pdfs)
+        pages.append(Page(page, "invoice.html", detail, pdf_dated=inv.issued))
         if summary["status"] in OPEN:
             pages.append(
                 Page(
@@ -208,9 +241,10 @@ def client_pages(
             so_far = [q for q in account.payments if q.date <= payment.date]
             left = statement(account.invoice, account.terms, so_far, payment.date).balance
             receipt = Row({**receipt, "balance_after": money[payment.invoice](left)})
+        page = f"{base}/receipts/{receipt_name(payment.receipt, payment.id)}.html"
         pages.append(
             Page(
-                f"{base}/receipts/{receipt_name(payment.receipt, payment.id)}.html",
+                page,
                 "receipt.html",
                 {
                     **common,
@@ -219,10 +253,108 @@ def client_pages(
                     "receipt": receipt,
                     "inv": summary_of.get(payment.invoice),
                     "thank_you": thank_you,
+                    "pdf": _pdf_link(page, pdfs),
                 },
+                pdf_dated=payment.date,
             )
         )
+    if sheet is not None:
+        page = f"{base}/{STATEMENT}"
+        context = {**common, "root": "", "css": f"../../{css}", "sheet": sheet}
+        context["pdf"] = _pdf_link(page, pdfs)
+        pages.append(Page(page, "statement.html", context, pdf_dated=sheet["end_day"]))
     return pages
+
+
+def _pdf_link(page: str, pdfs: Callable[[str], bool] | None) -> str | None:
+    """The page's link to its PDF (beside it, same name), or None when there is none."""
+    pdf = page.removesuffix(".html") + ".pdf"
+    return pdf.rpartition("/")[2] if pdfs is None or pdfs(pdf) else None
+
+
+STATEMENT = "statement.html"  # the client's statement of account, beside its portal's index
+
+
+def _statement(bundle: ClientBundle, accounts: list[Account], locale: str) -> Row | None:
+    """The statement of account's figures, ready to print; None while nothing is on it.
+
+    As of the day its figures last changed (``statement_day``), not the build's: the page is
+    the same on every day until they change, and says which day it is true of.
+    """
+    today = max((a.day for a in accounts if a.day is not None), default=None)
+    as_of = statement_day(accounts, today) if today is not None else None
+    if as_of is None:
+        return None
+    sheet = account_statement(accounts, period_start(as_of), as_of)
+    paid = {p.id: p for p in bundle.payments}
+    sections = []
+    for section in sheet.sections:
+        fmt = money_formatter(locale, section.currency)
+        sections.append(
+            Row(
+                {
+                    "currency": section.currency,
+                    "opening": fmt(section.opening),
+                    "closing": fmt(section.closing),
+                    "charged": fmt(section.charged),
+                    "received": fmt(section.received),
+                    "owed": fmt(section.owed),
+                    "credit": fmt(section.credit) if section.credit else None,
+                    "lines": [_statement_line(x, fmt, locale, paid) for x in section.lines],
+                    "open_items": [
+                        Row(
+                            {
+                                "invoice": i.invoice,
+                                "href": f"invoices/{i.invoice}.html",
+                                "n": i.n,
+                                "kind": i.kind,
+                                "due": format_day(i.due, locale),
+                                "amount": fmt(i.amount),
+                                "bucket": i.bucket,
+                            }
+                        )
+                        for i in section.open_items
+                    ],
+                    "aging": [(key, fmt(amount)) for key, amount in section.aging],
+                }
+            )
+        )
+    return Row(
+        {
+            "as_of": format_day(as_of, locale),
+            "start": format_day(sheet.start, locale),
+            "end": format_day(sheet.end, locale),
+            "end_day": sheet.end,
+            "sections": sections,
+        }
+    )
+
+
+def _statement_line(line: Line, fmt: Any, locale: str, paid: dict[str, Payment]) -> Row:
+    payment = paid.get(line.payment) if line.payment is not None else None
+    # a receipt page exists for money received once it has arrived (views' receipts)
+    receipt = (
+        receipt_name(payment.receipt, payment.id)
+        if payment is not None and not payment.processing and payment.method != "credit"
+        else None
+    )
+    return Row(
+        {
+            "date": format_day(line.on, locale),
+            "kind": line.kind,
+            "invoice": line.invoice,
+            "href": f"invoices/{line.invoice}.html",
+            "charge": fmt(line.amount) if line.amount > 0 else None,
+            "received": fmt(-line.amount) if line.amount < 0 else None,
+            "balance": fmt(line.balance),
+            "method": payment.method if payment is not None and line.kind == "payment" else None,
+            "processing": payment is not None and payment.processing,
+            "receipt": receipt,
+            "receipt_href": f"receipts/{receipt}.html" if receipt else None,
+            "moved": fmt(line.moved) if line.moved else None,
+            "source": line.source,
+        }
+    )
 
 
 def _due_dates(account: Account, t: Translations, fmt: Any) -> list[ics.Due]:
@@ -233,23 +365,19 @@ def _due_dates(account: Account, t: Translations, fmt: Any) -> list[ics.Due]:
     number, st = account.invoice.number, account.statement
     if len(st.entries) > 1:
         dues = []
+        names = wording.part_names(t, st.entries)
         for e in st.entries:
             if e.amount_due <= 0:
                 continue
             on_the_day = amount_on(account.timeline.entries.get(e.n, ()), e.due)
-            args = {"number": number, "n": e.n, "amount": fmt(on_the_day or 0)}
-            if e.kind == "deposit":
-                title = (
-                    t.gettext("Invoice %(number)s: deposit due — %(amount)s")
-                    if on_the_day is not None
-                    else t.gettext("Invoice %(number)s: deposit due")
-                )
-            else:
-                title = (
-                    t.gettext("Invoice %(number)s: instalment %(n)d due — %(amount)s")
-                    if on_the_day is not None
-                    else t.gettext("Invoice %(number)s: instalment %(n)d due")
-                )
+            # each part as the page names it: its label, else "Deposit", "Instalment 2 of 3"
+            part = e.label or names[e.n]
+            args = {"number": number, "part": part, "amount": fmt(on_the_day or 0)}
+            title = (
+                t.gettext("Invoice %(number)s: %(part)s due — %(amount)s")
+                if on_the_day is not None
+                else t.gettext("Invoice %(number)s: %(part)s due")
+            )
             dues.append(ics.Due(f"{number}-{e.n}-due", e.due, title % args))
         if dues:
             return dues
@@ -270,9 +398,10 @@ def _summary(
     inv, st = account.invoice, account.statement
     open_entries = [e for e in st.entries if e.amount_due > 0]
     pay = []
+    names = wording.part_names(t, st.entries) if len(st.entries) > 1 else {}
     if st.status in ("open", "partially_paid", "overdue") and st.amount_due > 0:
         if len(st.entries) > 1:
-            pay = [_entry_pay(account, e, fmt, locale, t) for e in open_entries]
+            pay = [_entry_pay(account, e, fmt, locale, t, names) for e in open_entries]
         else:
             pay = [{"instalment": None, "kind": "full", "label": None}]
     due_line = wording.due_line(t, locale, st.due, st.status)
@@ -308,14 +437,21 @@ def _summary(
             "href": f"invoices/{inv.number}.html",
             "ics": f"invoices/{inv.number}.ics" if st.status in OPEN else None,
             "pay": pay,
-            "entries": [_entry_pay(account, e, fmt, locale, t) for e in st.entries]
+            "entries": [_entry_pay(account, e, fmt, locale, t, names) for e in st.entries]
             if len(st.entries) > 1
             else [],
         }
     )
 
 
-def _entry_pay(account: Account, e: EntryStatement, fmt: Any, locale: str, t: Translations) -> Row:
+def _entry_pay(
+    account: Account,
+    e: EntryStatement,
+    fmt: Any,
+    locale: str,
+    t: Translations,
+    names: dict[int, str | None],
+) -> Row:
     periods = account.timeline.entries.get(e.n, ())
     # a dispute stops every part of the invoice, as in the reminders job: no part shows an
     # amount to pay, since Pay refuses them all until a person settles it
@@ -326,6 +462,7 @@ def _entry_pay(account: Account, e: EntryStatement, fmt: Any, locale: str, t: Tr
             "instalment": e.n,
             "kind": e.kind,
             "label": e.label,
+            "name": names.get(e.n),  # "Deposit", "Instalment 2 of 3", "Balance"
             "total": fmt(e.amount),
             "paid": fmt(e.paid),
             "status": status,
@@ -344,23 +481,47 @@ def _line_groups(account: Account, fmt: Any, locale: str) -> list[tuple[str, lis
     # each line names its rate only where the lines' rates differ (a tax summary is shown)
     named = len(totals.rates) > 1
     groups: dict[str, list[Row]] = {"scope": [], "out_of_scope": [], "expense": []}
+    currency = account.invoice.currency
     for la in totals.lines:
-        groups[la.item.kind].append(_line(la, fmt, locale if named else None))
+        groups[la.item.kind].append(_line(la, fmt, locale, currency, named))
     return [(kind, rows) for kind, rows in groups.items() if rows]
 
 
-def _line(la: LineAmount, fmt: Any, locale: str | None) -> Row:
-    """One line; ``locale`` set: with its tax rate ("" for a line not taxed)."""
+def _line(la: LineAmount, fmt: Any, locale: str, currency: str, named: bool) -> Row:
+    """One line: quantity, unit price, amount; ``named``: with its tax rate ("" untaxed)."""
     item = la.item
     return Row(
         {
             "description": item.description,
             "kind": item.kind,
-            "quantity": format(item.quantity.normalize(), "f"),
-            "unit_price": item.unit_price,
+            "quantity": _quantity(item.quantity, locale),
+            "unit_price": _unit_price(item, currency, locale),
             "amount": fmt(la.amount),
-            "rate": None if locale is None else _rate_name(la.rate, locale),
+            "rate": _rate_name(la.rate, locale) if named else None,
         }
+    )
+
+
+def _quantity(quantity: Decimal, locale: str) -> str:
+    """A quantity in the locale's digits and separators ("1.5", "1 250"), never "2E+1"."""
+    value = quantity.normalize()
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+        if value < 1000:  # most quantities: no separator to place
+            return str(value)
+    return format_decimal(value, locale=resolve_locale(locale)[0], decimal_quantization=False)
+
+
+def _unit_price(item: LineItem, currency: str, locale: str) -> str:
+    """The unit price with as many decimals as the agency wrote, at least the currency's.
+
+    A rate of 0.125 per word is printed as written; the line's amount is the rounded one.
+    """
+    price = item.unit_price
+    if -int(price.as_tuple().exponent) <= exponent(currency):
+        return format_money(to_minor(price, currency), currency, locale)
+    return format_currency(
+        price, currency, locale=resolve_locale(locale)[0], decimal_quantization=False
     )
 
 
@@ -432,9 +593,11 @@ def _figures(account: Account, fmt: Any, locale: str) -> Row:
             "late_fees": fmt(st.late_fees) if st.late_fees else None,
             "discount": fmt(st.discount) if st.discount else None,
             "discount_offered": fmt(st.discount_offered) if st.discount_offered else None,
-            "paid": fmt(st.paid),
+            # Paid and Balance only where they say something the Total has not: nothing
+            # paid, no fee and no discount leave a balance that is the total again
+            "paid": fmt(st.paid) if st.paid or st.refunded else None,
             "refunded": fmt(st.refunded) if st.refunded else None,
-            "balance": fmt(st.balance),
+            "balance": fmt(st.balance) if st.balance != totals.total or st.paid else None,
             "amount_due": fmt(st.amount_due),
             # paid beyond what the invoice owed: the client's credit, until refunded or applied
             "overpaid": fmt(st.paid) if st.overpaid else None,
@@ -468,7 +631,10 @@ def receipt_name(number: str | None, payment_id: str) -> str:
     return number or payment_id
 
 
-def _receipt(payment: Payment, fmt: Any, locale: str) -> Row:
+def _receipt(
+    payment: Payment, fmt: Any, locale: str, parts: dict[int, str | None] | None = None
+) -> Row:
+    """``parts``: the names of the invoice's parts, when it has several (a plan)."""
     record = payment_record(payment)  # the same minor units the billing rules use
     amount, refunded = record.amount, record.refunded
     return Row(
@@ -484,19 +650,51 @@ def _receipt(payment: Payment, fmt: Any, locale: str) -> Row:
             "method": payment.method,
             "reference": payment.reference,
             "instalment": payment.instalment,
+            # what it paid, as the invoice names the part: "Deposit", "Instalment 2 of 3"
+            "part": (parts or {}).get(payment.instalment or 0),
         }
     )
 
 
 def thank_you_text(bundle: ClientBundle, contact: str) -> str:
     text = _in_locale(bundle.client.thank_you or bundle.agency.thank_you, bundle.locale)
-    for name, value in (
-        ("contact", contact),
-        ("client", bundle.client.name),
-        ("agency", bundle.agency.name),
-    ):
+    values = {"contact": contact, "client": bundle.client.name, "agency": bundle.agency.name}
+    text = wording.single_stops(text, values, wording.BRACES)  # "… with Acme Inc." once
+    for name, value in values.items():
         text = text.replace("{" + name + "}", value)
     return text
+
+
+def _part_names(t: Translations, account: Account) -> dict[int, str | None]:
+    """Each part of a plan by name and label: "Instalment 2 of 3 · 第二期"."""
+    names = wording.part_names(t, account.statement.entries)
+    return {
+        e.n: " · ".join(text for text in (names[e.n], e.label) if text)
+        for e in account.statement.entries
+    }
+
+
+def _tax_id(
+    t: Translations, value: str | None, address: list[str] | None, locale: str
+) -> tax_ids.TaxId | None:
+    """A party's tax identifier, labelled by the country its address names."""
+    return None if value is None else tax_ids.tax_id(t, value, country_of(address, locale))
+
+
+def _free_terms(
+    t: Translations, locale: str, text: str | dict[str, str] | None, own: str
+) -> Row | None:
+    """The agency's own payment terms in the reader's language, or marked as another's."""
+    if text is None:
+        return None
+    chosen, tag = wording.in_language(text, locale, own)
+    return Row(
+        {
+            "text": chosen,
+            "lang": (tag or locale).replace("_", "-"),
+            "marker": None if tag is None else wording.language_marker(t, locale, tag),
+        }
+    )
 
 
 def _in_locale(text: str | dict[str, str], locale: str) -> str:

@@ -7,10 +7,12 @@ Pure functions of their arguments and a gettext catalog.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import Protocol
 
 from babel import Locale
 from babel.dates import format_interval
@@ -24,6 +26,30 @@ from site_builder.formatting import format_day, format_money
 from site_builder.i18n import resolve_locale
 from site_builder.model import LateFeePolicy
 from site_builder.money import HUNDRED, to_minor
+
+# A placeholder as gettext messages write it ("%(date)s"), and as free texts do ("{client}")
+PERCENT = r"%\((\w+)\)[sd]"
+BRACES = r"\{(\w+)\}"
+
+
+def single_stops(template: str, values: Mapping[str, object], placeholder: str = PERCENT) -> str:
+    """``template`` without the full stop after a placeholder whose value already ends in one.
+
+    A sentence that ends with a name or a date ends with its full stop: "… to work with
+    Harbor Light, Inc." and "до 1 декабря 2026 г.", never "Inc.." or "г..". Only a period
+    right after the placeholder goes; "!", "?" and the CJK "。" are kept.
+    """
+
+    def stop(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        return match.group(0)[:-1] if str(value).endswith(".") else match.group(0)
+
+    return re.sub(placeholder + r"\.", stop, template)
+
+
+def fill(template: str, values: Mapping[str, object]) -> str:
+    """``template % values`` with no doubled full stop (see ``single_stops``)."""
+    return single_stops(template, values) % values
 
 
 @cache
@@ -215,9 +241,12 @@ def _cap_sentence(
         limit = _fixed(policy.cap.amount or Decimal(0), currency, locale) or ""
         if limit and plan:
             return [
-                t.gettext("Late fees on an instalment never exceed %(limit)s.") % {"limit": limit}
+                fill(
+                    t.gettext("Late fees on an instalment never exceed %(limit)s."),
+                    {"limit": limit},
+                )
             ]
-    return [t.gettext("Late fees never exceed %(limit)s.") % {"limit": limit}] if limit else []
+    return [fill(t.gettext("Late fees never exceed %(limit)s."), {"limit": limit})] if limit else []
 
 
 def payment_terms(
@@ -239,25 +268,29 @@ def payment_terms(
     days = (due - issued).days
     if len(entries) > 1:
         sentences = [
-            t.ngettext(
-                "Payment is due in %(num)d part, as the payment plan sets out; the last is "
-                "due %(date)s.",
-                "Payment is due in %(num)d parts, as the payment plan sets out; the last is "
-                "due %(date)s.",
-                len(entries),
+            fill(
+                t.ngettext(
+                    "Payment is due in %(num)d part, as the payment plan sets out; the last is "
+                    "due %(date)s.",
+                    "Payment is due in %(num)d parts, as the payment plan sets out; the last is "
+                    "due %(date)s.",
+                    len(entries),
+                ),
+                {"num": len(entries), "date": format_day(due, locale)},
             )
-            % {"num": len(entries), "date": format_day(due, locale)}
         ]
     elif days == 0:
         sentences = [t.gettext("Payment is due on receipt of this invoice.")]
     else:
         sentences = [
-            t.ngettext(
-                "Payment is due within %(num)d day of the invoice date, by %(date)s.",
-                "Payment is due within %(num)d days of the invoice date, by %(date)s.",
-                days,
+            fill(
+                t.ngettext(
+                    "Payment is due within %(num)d day of the invoice date, by %(date)s.",
+                    "Payment is due within %(num)d days of the invoice date, by %(date)s.",
+                    days,
+                ),
+                {"num": days, "date": format_day(due, locale)},
             )
-            % {"num": days, "date": format_day(due, locale)}
         ]
     offer = terms.early_discount
     if offer is not None and entries and discount_withheld(entries, terms):
@@ -270,11 +303,96 @@ def payment_terms(
         )
     elif offer is not None and discount > 0:
         sentences.append(
-            t.gettext("Pay by %(date)s and take %(percent)s off: you save %(amount)s.")
-            % {
-                "date": format_day(issued + timedelta(days=offer.within_days), locale),
-                "percent": format_pct(offer.percent, locale),
-                "amount": format_money(discount, currency, locale),
-            }
+            fill(
+                t.gettext("Pay by %(date)s and take %(percent)s off: you save %(amount)s."),
+                {
+                    "date": format_day(issued + timedelta(days=offer.within_days), locale),
+                    "percent": format_pct(offer.percent, locale),
+                    "amount": format_money(discount, currency, locale),
+                },
+            )
         )
     return sentences
+
+
+class Entry(Protocol):
+    """A numbered payable part: a schedule entry, or an entry of a statement."""
+
+    @property
+    def n(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+
+
+def part_names(t: Translations, entries: Sequence[Entry]) -> dict[int, str | None]:
+    """What each payable part is, by its number: "Deposit", "Balance", "Instalment 2 of 3".
+
+    An instalment is counted as the plan numbers its parts everywhere else (the Pay button,
+    a payment's ``instalment:``, the reminders): its place among all of them, so after a
+    deposit the first instalment is "Instalment 2 of 3". A label the agency gave is shown
+    beside the name, not instead of it. The one part of an invoice paid in one go has none.
+    """
+    names: dict[int, str | None] = {}
+    for e in entries:
+        if e.kind == "deposit":
+            names[e.n] = t.gettext("Deposit")
+        elif e.kind == "balance":
+            names[e.n] = t.gettext("Balance")
+        elif e.kind == "instalment":
+            names[e.n] = t.gettext("Instalment %(n)d of %(count)d") % {
+                "n": e.n,
+                "count": len(entries),
+            }
+        else:
+            names[e.n] = None
+    return names
+
+
+def terms_in_short(t: Translations, issued: date, due: date, parts: int) -> str:
+    """The terms in a few words, for the invoice's details: "Net 21 days", "Due on receipt".
+
+    The due date is printed beside it, so a reader never has to count the days.
+    """
+    if parts > 1:
+        return t.ngettext("Payment plan, %(num)d part", "Payment plan, %(num)d parts", parts) % {
+            "num": parts
+        }
+    days = (due - issued).days
+    if days == 0:
+        return t.gettext("Due on receipt")
+    return t.ngettext("Net %(num)d day", "Net %(num)d days", days) % {"num": days}
+
+
+def in_language(text: str | Mapping[str, str], locale: str, own: str) -> tuple[str, str | None]:
+    """The agency's text for a reader in ``locale``, and the language it is in if not theirs.
+
+    ``text`` is one text in the agency's own locale ``own``, or one per locale: the reader's
+    exact tag, else their language's, else the agency's own, else the first given. The second
+    value is the tag of the language the reader gets instead of theirs (None: their own), so
+    a page can say "(in English)" rather than pass a foreign text off as a translation.
+    """
+    catalog = resolve_locale(locale)[1]
+    if isinstance(text, str):
+        chosen, tag = text, own
+    else:
+        by_catalog = {resolve_locale(tag)[1]: tag for tag in text}
+        own_tag = own if own in text else by_catalog.get(resolve_locale(own)[1])
+        tag = locale if locale in text else by_catalog.get(catalog) or own_tag or next(iter(text))
+        chosen = text[tag]
+    return chosen, None if resolve_locale(tag)[1] == catalog else tag
+
+
+def language_marker(t: Translations, locale: str, tag: str) -> str:
+    """ "(in English)", in the reader's language: says a text was not written in it."""
+    name = resolve_locale(tag)[0].get_language_name(resolve_locale(locale)[0])
+    return t.gettext("(in %(language)s)") % {"language": name}
+
+
+def marked(
+    t: Translations, locale: str, text: str | Mapping[str, str] | None, own: str
+) -> str | None:
+    """``in_language``'s text with its marker in front, for plain text (an email)."""
+    if text is None:
+        return None
+    chosen, tag = in_language(text, locale, own)
+    return chosen if tag is None else f"{language_marker(t, locale, tag)} {chosen}"

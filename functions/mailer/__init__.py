@@ -12,10 +12,11 @@ from pathlib import Path
 
 from functions.mailer.base import Mailer
 from functions.mailer.errors import InvalidMailError, MailError
-from functions.mailer.message import Mail, to_mime
+from functions.mailer.message import Attachment, Mail, to_mime
 
 __all__ = [
     "DEFAULT_MAIL_FOLDER",
+    "Attachment",
     "InvalidMailError",
     "Mail",
     "MailError",

@@ -8,6 +8,7 @@ any other line break) raises :class:`InvalidMailError`, a ``ValueError``.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +55,24 @@ _RESERVED = frozenset(
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a mail: the invoice's PDF, for one."""
+
+    filename: str
+    content_type: str  # "application/pdf"
+    data: bytes
+
+    def as_payload(self) -> dict[str, str]:
+        data = base64.b64encode(self.data).decode("ascii")
+        return {"filename": self.filename, "content_type": self.content_type, "data": data}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Attachment:
+        data = base64.b64decode(payload["data"], validate=True)
+        return cls(str(payload["filename"]), str(payload["content_type"]), data)
+
+
+@dataclass(frozen=True)
 class Mail:
     to: tuple[str, ...]
     subject: str
@@ -64,6 +83,7 @@ class Mail:
     reply_to: str | None = None
     message_id: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
         # A bare string would otherwise be iterated character by character.
@@ -83,6 +103,7 @@ class Mail:
             "to": list(self.to),
             "cc": list(self.cc),
             "headers": [list(h) for h in self.headers],
+            "attachments": [a.as_payload() for a in self.attachments],
         }
 
     @classmethod
@@ -91,6 +112,9 @@ class Mail:
         for name in ("to", "cc"):
             fields[name] = tuple(fields.get(name, ()))
         fields["headers"] = tuple(tuple(h) for h in fields.get("headers", ()))
+        fields["attachments"] = tuple(
+            Attachment.from_payload(a) for a in fields.get("attachments", ())
+        )
         return cls(**fields)
 
 
@@ -184,6 +208,10 @@ def to_mime(mail: Mail) -> EmailMessage:
     msg["Message-ID"] = message_id_of(mail)
     msg.set_content(mail.text, subtype="plain", charset="utf-8")
     msg.add_alternative(mail.html, subtype="html", charset="utf-8")
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        filename = check_header_value("attachment", attachment.filename)
+        msg.add_attachment(attachment.data, maintype, subtype, filename=filename)
     # after the body: set_content drops Content-* headers, e.g. a Content-Language
     for name, value in extra:
         msg[name] = value

@@ -222,7 +222,7 @@ def reminder_mail(
             st.discount_offered,
             st.entries,
         ),
-        "free_terms": agency.payment_terms,
+        "free_terms": wording.marked(t, locale, agency.payment_terms, agency.locale),
         # on a plan each fee is charged on the late instalment, and the terms say so
         "late_terms": wording.late_fee_terms(
             t, locale, account.terms.late_fee, inv.currency, plan=len(st.entries) > 1

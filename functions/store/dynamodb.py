@@ -459,6 +459,17 @@ class DynamoStore:
             )
         return {i["payment"]["S"]: i["number"]["S"] for i in items}
 
+    def offline_receipts_by_client(self) -> dict[str, dict[str, str]]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": OFFLINE}},
+            ConsistentRead=True,
+        )
+        grouped: dict[str, dict[str, str]] = {}
+        for i in items:
+            grouped.setdefault(i["client"]["S"], {})[i["payment"]["S"]] = i["number"]["S"]
+        return grouped
+
     def _payment_ops(self, current: dict[str, Any] | None, kept: Payment) -> list[dict[str, Any]]:
         pid = kept.id
         version = 0 if current is None else int(current["version"]["N"])

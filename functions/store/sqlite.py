@@ -324,6 +324,12 @@ class SqliteStore:
             sql, args = sql + " WHERE client = ?", (client,)
         return {row["payment"]: row["number"] for row in self._db().execute(sql, args)}
 
+    def offline_receipts_by_client(self) -> dict[str, dict[str, str]]:
+        grouped: dict[str, dict[str, str]] = {}
+        for row in self._db().execute("SELECT payment, client, number FROM offline_receipts"):
+            grouped.setdefault(row["client"], {})[row["payment"]] = row["number"]
+        return grouped
+
     def reviews(self) -> list[dict[str, Any]]:
         rows = self._db().execute("SELECT event, details FROM reviews ORDER BY id")
         return [{"event": r["event"], **json.loads(r["details"])} for r in rows]

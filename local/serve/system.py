@@ -57,10 +57,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from functions import work
 from functions.app import Services, create_app
 from functions.config import StripeSessions
+from functions.deliveries import load_ledger
 from functions.mailer import mailer_from_env
-from functions.offline import load_ledger
 from functions.outbox import DrainReport
-from functions.recorded import by_client
+from functions.recorded import by_client, receipt_numbers
 from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store.base import Store
@@ -424,12 +424,14 @@ class System:
         with self.lock:
             problems: list[str] = []
             recorded = by_client(self.store, problems)
+            receipts = receipt_numbers(self.store)
             report = run_build(
                 self.options.content,
                 self.out,
                 day or self.options.today,
                 secret=self.secret,
                 recorded=recorded,
+                receipts=receipts,
                 urls=self.urls,
                 # threads are running once serving: no worker processes forked under them
                 workers=None if initial else 1,
@@ -439,9 +441,21 @@ class System:
             assert report.day is not None
             if initial:  # the whole ledger: another command may have loaded its own since
                 ledger = json.loads((self.build_dir / "ledger.json").read_text("utf-8"))
-                load_ledger(self.store, ledger["invoices"], report.day)
+                load_ledger(self.store, ledger["invoices"], report.day, republish=False)
             else:
-                load_ledger(self.store, report.ledger_changes, report.day)
+                load_ledger(self.store, report.ledger_changes, report.day, republish=False)
+            if (numbered := receipt_numbers(self.store)) != receipts:
+                # offline receipts numbered by that load: their pages are named by the numbers
+                run_build(
+                    self.options.content,
+                    self.out,
+                    report.day,
+                    secret=self.secret,
+                    recorded=recorded,
+                    receipts=numbered,
+                    urls=self.urls,
+                    workers=None if initial else 1,
+                )
             self.portals = self._portal_links(report, problems)
             if not initial:  # the watcher's rebuild: agency.yaml may be what changed
                 self.agency = load_agency(self.options.content)

@@ -8,6 +8,8 @@
   with the refund to make), and clients whose reminders the job could not prepare
   (``client`` names them; the job tries them again on its next run);
 - disputes: "dispute opened" reviews and payments marked disputed;
+- invoices published but not delivered yet: a new, updated or cancelled invoice whose email
+  is still queued (one that failed or bounced is a failed email, with its error);
 - pending re-publishes: a client's pages still to be refreshed;
 - payments since the build: recorded payments the last build has not counted
   (``portal build`` folds them in; status does not, so its figures stay the
@@ -35,6 +37,7 @@ class Attention:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     disputes: list[dict[str, Any]] = field(default_factory=list)
     pending_publish: list[dict[str, Any]] = field(default_factory=list)
+    undelivered_invoices: list[dict[str, Any]] = field(default_factory=list)
     unbuilt_payments: list[dict[str, Any]] = field(default_factory=list)
     credits: list[dict[str, Any]] = field(default_factory=list)
 
@@ -47,6 +50,7 @@ class Attention:
             "reviews": self.reviews,
             "disputes": self.disputes,
             "pending_publish": self.pending_publish,
+            "undelivered_invoices": self.undelivered_invoices,
             "unbuilt_payments": self.unbuilt_payments,
             "credits": self.credits,
         }
@@ -100,8 +104,14 @@ def attention(
                         "attempts": item.attempts,
                         "last_error": item.last_error,
                         "invoice": invoice,
-                        "subject": payload.get("subject") or payload.get("template"),
+                        "subject": payload.get("subject") or _email_name(payload),
                     }
+                )
+        elif item.kind == "email" and payload.get("template") == "invoice":
+            if mine(client_id=payload.get("client"), invoice=payload.get("invoice")):
+                invoice, kind = payload.get("invoice"), payload.get("kind")
+                result.undelivered_invoices.append(
+                    {"key": item.key, "invoice": invoice, "kind": kind}
                 )
         elif item.kind == "publish" and mine(client_id=payload.get("client")):
             result.pending_publish.append(
@@ -155,6 +165,13 @@ def attention(
     return result
 
 
+def _email_name(payload: Mapping[str, Any]) -> Any:
+    """What a queued email is, where it carries no subject: "new invoice", "receipt"."""
+    if payload.get("template") == "invoice":
+        return f"{payload.get('kind')} invoice"
+    return payload.get("template")
+
+
 def _not_built(payment: RecordedPayment, entry: Mapping[str, Any] | None) -> str:
     """Why the build's ledger does not show this payment as it is now ('' if it does)."""
     counted = {p["id"]: p["amount"] for p in (entry or {}).get("payments") or ()}
@@ -201,6 +218,11 @@ def attention_lines(found: Attention, locale: str = "en") -> list[str]:
             )
         else:  # waiting its turn: said, not a failure
             lines.append(f"Re-publish pending: client {item['client']}")
+    for item in found.undelivered_invoices:
+        what = {"updated": "update", "void": "cancellation"}.get(str(item["kind"]), "email")
+        lines.append(
+            f"Invoice {item['invoice']} published, not delivered yet: its {what} is queued"
+        )
     for item in found.unbuilt_payments:
         lines.append(
             f"Run portal build: payment {item['payment']} on {item['invoice']}: {item['why']}"

@@ -30,9 +30,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from site_builder.billing import add_months
+from site_builder.billing.aging import BUCKETS, bucket
 from site_builder.model import LatePayers
 
-BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
 BUCKET_LABELS = {
     "current": "Current",
     "days_1_30": "1–30 days",
@@ -43,18 +43,6 @@ BUCKET_LABELS = {
 DSO_DAYS = 90
 MONTHS = 12
 _TENTH, _HUNDREDTH = Decimal("0.1"), Decimal("0.01")
-
-
-def _bucket(days_overdue: int) -> str:
-    if days_overdue <= 0:
-        return "current"
-    if days_overdue <= 30:
-        return "days_1_30"
-    if days_overdue <= 60:
-        return "days_31_60"
-    if days_overdue <= 90:
-        return "days_61_90"
-    return "over_90"
 
 
 @dataclass
@@ -208,7 +196,7 @@ def compute(
                 due = part["due"]
                 due_ord = ordinals.get(due) or ordinals.setdefault(due, to_ordinal(due))
                 days = today_ord - due_ord
-                aging[_bucket(days)] += owed
+                aging[bucket(days)] += owed
                 if days > 0:
                     late_here += owed
                     if days > oldest:

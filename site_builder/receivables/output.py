@@ -36,6 +36,7 @@ units of their currency, shares and day averages as decimal strings::
           "reviews": [{"event", "problem", ...what the webhook recorded}],
           "disputes": [{"payment", "invoice", "amount", "event"}],
           "pending_publish": [{"key", "client", "attempts", "last_error"}],
+          "undelivered_invoices": [{"key", "invoice", "kind"}]   published, its email queued
           "unbuilt_payments": [{"payment", "invoice", "client", "received", "why"}],
           "credits": [{"client", "currency", "amount", "invoices"}]   paid beyond what was owed:
                                                     to refund or apply (amount: minor units)

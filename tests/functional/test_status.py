@@ -301,6 +301,7 @@ NOTHING = {
     "reviews": [],
     "disputes": [],
     "pending_publish": [],
+    "undelivered_invoices": [],
     "unbuilt_payments": [],
     "credits": [],
 }
@@ -467,6 +468,7 @@ def test_what_the_store_needs_a_person_for(built: Path, tmp_path: Path) -> None:
         "pending_publish": [
             {"key": "publish:xinghe:evt_3", "client": "xinghe", "attempts": 0, "last_error": ""}
         ],
+        "undelivered_invoices": [],
         "unbuilt_payments": [
             {
                 "payment": "pi_after_build",

@@ -117,8 +117,9 @@ def test_mixed_rates_print_a_summary_with_the_ledger_s_figures(
     assert figures[t.gettext("Total")] == pln(entry["total"])
     assert figures[t.gettext("Subtotal")] == pln(132990)
     assert figures["VAT"] == pln(26148)  # both rates are VAT: the sum is named so
-    # each line names its rate, as mixed-rate invoices must
-    assert '<td>Druk menu</td><td class="num">1</td><td class="num">' + vat(8) in text
+    # each line names its rate, as mixed-rate invoices must (after its quantity and unit price)
+    line = '<td>Druk menu</td><td class="num">1</td><td class="num">250,00\xa0zł</td>'
+    assert line + '<td class="num">' + vat(8) in text
 
 
 def test_inclusive_prices_show_the_net_inside_the_gross(content: Path, tmp_path: Path) -> None:

@@ -19,9 +19,12 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email import policy as mail_policy
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ STACK = "portal-test"
 EDITED_INVOICE = "INV-2026-0137"
 RETIRED_CLIENT = "yantar"  # its token_version is bumped: its old link must go
 CHEQUE = "pay-2026-11-21-harbor-light-cheque"  # an offline payment on EDITED_INVOICE
+NEW_INVOICE = "INV-2026-0901"  # published between two deploys: one "new invoice" email
 
 
 def _token(out: Path, client: str) -> str:
@@ -65,6 +69,7 @@ class Scenario:
     retired_token: str = ""
     paid: tuple[str, str] = ("", "")  # (client, invoice) paid through the functions
     outbox_after: list[dict[str, dict[str, Any]]] = field(default_factory=list)  # key: payload
+    invoice_sent: dict[str, Any] = field(default_factory=dict)  # the email SES took
     destroy_said: list[str] = field(default_factory=list)
     after_destroy: dict[str, Any] = field(default_factory=dict)
 
@@ -173,6 +178,37 @@ def _edit_invoice(content: Path) -> str:
     return client.split(":", 1)[1].strip()
 
 
+def _send_invoice_email(endpoint: str, report: DeployReport) -> dict[str, Any]:
+    """What the deployed drain does with the new invoice's outbox item (moto runs no Lambda:
+    the drain's own code, on the stack's table, data bucket and SES): SES's message id and
+    the message it was given."""
+    from functions.app import Services
+    from functions.mailer import to_mime
+    from functions.mailer.ses import SesMailer
+    from functions.snapshots import S3Snapshots
+    from functions.work import invoice_email
+
+    table = DynamoStore(report.outputs["TableName"], aws_client("dynamodb", endpoint))
+    ses = aws_client("sesv2", endpoint)
+    ses.create_email_identity(EmailIdentity="billing@northwind.example")
+    services = Services(
+        store=table,
+        snapshots=S3Snapshots(report.outputs["DataBucketName"], aws_client("s3", endpoint)),
+        sessions=None,  # type: ignore[arg-type]  # no checkout here
+        portal_secret=SECRET,
+        webhook_secret="whsec_deploy",
+        today=lambda: SAMPLE_TODAY,
+        mailer=SesMailer(ses),
+        site=None,
+    )
+    (item,) = [i for i in table.unsent() if i.key == f"invoice:{NEW_INVOICE}"]
+    mail = invoice_email(services, item.payload)  # what send_email sends, kept to read
+    assert mail is not None
+    message_id = SesMailer(ses).send(mail)
+    table.done(item.key)
+    return {"id": message_id, "raw": to_mime(mail).as_bytes(), "to": mail.to}
+
+
 @pytest.fixture(scope="module")
 def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     tmp = tmp_path_factory.mktemp("deploy")
@@ -235,9 +271,15 @@ def scenario(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
             f'invoice: {EDITED_INVOICE}\namount: "500.00"\ndate: 2026-11-21\nmethod: cheque\n',
             encoding="utf-8",
         )
+        (content / "invoices" / f"{NEW_INVOICE}.yaml").write_text(
+            f"client: {result.edited_client}\nissued: {SAMPLE_TODAY.isoformat()}\n"
+            'items:\n  - {description: "Menu photography", quantity: 1, unit_price: "800.00"}\n',
+            encoding="utf-8",
+        )
         run()
         run()  # the same content again: nothing more to mail
         report = result.reports[-1]
+        result.invoice_sent = _send_invoice_email(moto_endpoint, report)
         destroy(STACK, "us-east-1", moto_endpoint, say=result.destroy_said.append, adapter=Emulator)
         result.after_destroy = {
             "stacks": aws_client("cloudformation", moto_endpoint).list_stacks()["StackSummaries"],
@@ -317,7 +359,7 @@ def test_the_private_data_goes_to_the_data_bucket(scenario: Scenario) -> None:
 def test_the_table_holds_the_ledger(scenario: Scenario) -> None:
     # the last deploy's ledger, read back through the store the functions use
     ledger = orjson.loads((scenario.out / "build" / "ledger.json").read_bytes())["invoices"]
-    assert len(ledger) == 43
+    assert len(ledger) == 43 + 1  # the sample's, and NEW_INVOICE
     stored = scenario.reports[-1].outputs["TableName"]
     store = DynamoStore(stored, aws_client("dynamodb", scenario.endpoint))
     for number, entry in ledger.items():
@@ -405,6 +447,60 @@ def test_an_offline_payment_gets_one_receipt_and_the_history_none(scenario: Scen
     }
     assert receipts[5] == receipts[6] == expected
     assert scenario.reports[6].build.clients_rendered == 0
+
+
+def test_a_new_invoice_between_two_deploys_is_one_email_via_ses(scenario: Scenario) -> None:
+    invoices = [
+        {key: payload for key, payload in outbox.items() if key.startswith("invoice:")}
+        for outbox in scenario.outbox_after
+    ]
+    assert invoices[0] == {}  # the first deploy: the sample's invoices are history
+    # the edited quantity changed a total the client relies on: one update, keyed by it
+    assert [p["kind"] for p in invoices[2].values()] == ["updated"]
+    assert next(iter(invoices[2].values()))["invoice"] == EDITED_INVOICE
+    new = {k: p for k, p in invoices[5].items() if p["kind"] == "new"}
+    assert list(new) == [f"invoice:{NEW_INVOICE}"]  # queued by the data step, once
+    assert invoices[6] == invoices[5]  # the deploy after it queues nothing more
+    sent = scenario.invoice_sent
+    assert sent["id"]  # SES took it from the agency's verified address
+    message = message_from_bytes(sent["raw"], policy=mail_policy.default)
+    assert message["Subject"] == f"Invoice {NEW_INVOICE} from Northwind Studio"
+    assert any("accounts@harborlight.example" in to for to in sent["to"])
+    # no WeasyPrint on Lambda: a link to the PDF the build puts beside the page, where
+    # this process (with WeasyPrint) attaches it
+    attached = [a.get_filename() for a in message.iter_attachments()]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert attached == [f"{NEW_INVOICE}.pdf"] or f"/invoices/{NEW_INVOICE}.pdf" in text
+    assert "$800.00" in text
+
+
+def test_offline_receipts_are_numbered_with_stripe_s_and_uploaded_by_number(
+    scenario: Scenario,
+) -> None:
+    table = DynamoStore(
+        scenario.reports[-1].outputs["TableName"], aws_client("dynamodb", scenario.endpoint)
+    )
+    numbers = table.offline_receipt_numbers()
+    history = len(numbers) - 1  # the first deploy numbered the sample's, in the order received
+    assert sorted(n for pid, n in numbers.items() if pid != CHEQUE) == [
+        f"R-2026-{n:04d}" for n in range(1, history + 1)
+    ]
+    # one counter: the payment the functions recorded took the next, the cheque the one after
+    stripe = table.payment("pi_deploy_test")
+    assert stripe is not None and stripe.receipt == f"R-2026-{history + 1:04d}"
+    assert numbers[CHEQUE] == f"R-2026-{history + 2:04d}"
+    # each receipt page is uploaded under its number, from the first deploy on
+    uploaded = [key for key in scenario.site_after[0] if "/receipts/" in key]
+    assert len([key for key in uploaded if key.endswith(".html")]) == history
+    assert all(re.search(r"/receipts/R-2026-\d{4}\.\w+$", key) for key in uploaded)
+    token = _token(scenario.out, scenario.edited_client)
+    page = f"c/{token}/receipts/{numbers[CHEQUE]}.html"
+    assert page not in scenario.site_after[4]
+    assert page in scenario.site_after[5]
+    assert f"c/{token}/receipts/{CHEQUE}.html" not in scenario.site_after[5]
+    # the deploy after it renumbers nothing and uploads nothing
+    assert scenario.site_after[6] == scenario.site_after[5]
+    assert not scenario.reports[6].site.uploaded
 
 
 def test_a_revoked_link_is_deleted_from_the_bucket_and_the_edge(scenario: Scenario) -> None:

@@ -86,6 +86,11 @@ def test_only_the_changed_pages_are_written(site: tuple[Site, Any], built: dict[
         f"{PORTAL}index.html",
         f"{PORTAL}invoices/INV-2026-0130.html",
         f"{PORTAL}receipts/R-2026-0001.html",  # the store's number names it, not Stripe's id
+        # the documents' PDFs, made here as WeasyPrint runs here (functions/pdfs.py)
+        f"{PORTAL}invoices/INV-2026-0130.pdf",
+        f"{PORTAL}receipts/R-2026-0001.pdf",
+        f"{PORTAL}statement.html",  # the statement of account lists the payment
+        f"{PORTAL}statement.pdf",
     }
     # the .ics of an invoice that is no longer open goes
     assert first.deleted == [f"{PORTAL}invoices/INV-2026-0130.ics"]

@@ -105,13 +105,25 @@ def smtp() -> Iterator[SmtpServer]:
         server.stop()
 
 
-def deliver(store: Store, smtp: SmtpServer, now: float = 0.0) -> DrainReport:
-    """Drain the outbox through SMTP until nothing is due at ``now`` (every pass, bounded)."""
+def deliver(
+    store: Store, smtp: SmtpServer, now: float = 0.0, announced: list[str] | None = None
+) -> DrainReport:
+    """Drain the outbox through SMTP until nothing is due at ``now`` (every pass, bounded).
+
+    Reminders carry their rendered mail; other emails (a new invoice's, rendered from the
+    snapshot by functions.work) are only named in ``announced``: this file is about reminders.
+    """
     mailer = smtp.mailer(timeout=3.0)
-    handlers = {
-        "email": lambda p: mailer.send(Mail.from_payload(p["mail"])),
-        "publish": lambda p: None,
-    }
+
+    def email(payload: dict[str, Any]) -> None:
+        if "mail" in payload:
+            mailer.send(Mail.from_payload(payload["mail"]))
+        elif announced is not None:
+            announced.append(f"{payload['template']}:{payload['invoice']}")
+        else:
+            raise AssertionError(f"an email this test did not expect: {payload}")
+
+    handlers = {"email": email, "publish": lambda p: None}
     total = DrainReport()
     for _ in range(20):
         report = drain(store, handlers, now=lambda: now)
@@ -411,15 +423,23 @@ PAYMENTS: dict[date, list[tuple[str, dict[str, Any]]]] = {
 def test_ninety_days_of_the_sample_agency(site: Site, smtp: SmtpServer) -> None:
     store = site.store
     got: list[tuple[str, Received]] = []
+    announced: dict[str, list[str]] = {}
     for i in range(90):
         day = SAMPLE_TODAY + timedelta(days=i)
         for invoice, fields in PAYMENTS.get(day, []):
             pay(store, site, invoice, day, **dict(fields))
         site.remind(day)
         start = len(smtp.handler.envelopes)
-        report = deliver(store, smtp)
+        report = deliver(store, smtp, announced=announced.setdefault(day.isoformat(), []))
         assert not report.retried
         got += [(day.isoformat(), r) for r in received(smtp, start)]
+
+    # the retainer's periods are new invoices on their first days, each announced once
+    assert {d: a for d, a in announced.items() if a} == {
+        "2026-12-01": ["invoice:RET-2026-YANTAR-2026-12"],
+        "2027-01-01": ["invoice:RET-2026-YANTAR-2027-01"],
+        "2027-02-01": ["invoice:RET-2026-YANTAR-2027-02"],
+    }
 
     assert store.pending() == 0
     keys = [(r.invoice, r.instalment, r.step) for _, r in got]

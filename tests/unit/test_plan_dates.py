@@ -220,7 +220,7 @@ def test_a_plans_calendar_has_an_event_per_part_with_its_own_amount() -> None:
         amount = amount_on(periods[n], event["dtstart"].dt)
         assert amount is not None
         assert str(event["summary"]) == (
-            f"Invoice INV-1: instalment {n} due — {format_money(amount, 'USD', 'en')}"
+            f"Invoice INV-1: Instalment {n} of 3 due — {format_money(amount, 'USD', 'en')}"
         )
 
 
@@ -228,8 +228,8 @@ def test_a_deposits_calendar_names_the_deposit_and_drops_a_part_once_paid() -> N
     inv = invoice(deposit={"percent": "30"})
     events = calendar_of(inv, ISSUED).walk("VEVENT")
     assert [(e["dtstart"].dt, str(e["summary"])) for e in events] == [
-        (date(2026, 3, 8), "Invoice INV-1: deposit due — $300.00"),
-        (date(2026, 3, 22), "Invoice INV-1: instalment 2 due — $700.00"),
+        (date(2026, 3, 8), "Invoice INV-1: Deposit due — $300.00"),
+        (date(2026, 3, 22), "Invoice INV-1: Balance due — $700.00"),  # named as on the page
     ]
     paid = Payment.model_validate(
         {
