@@ -4,7 +4,7 @@ Rendered by the drain when it sends (``functions/work.py``), from the client's s
 the store's payments, by the same rules as the invoice page: what it is for, the amounts
 with their dates as the page lists them (``wording.period_lines``, never "in 5 days": the
 email is read on later days too), the portal link, the payment and late-payment terms. The
-invoice's PDF is attached where this process can render one (``pdf_attachment``); where it
+invoice's PDF is attached where this process can render one (``functions/documents.py``); where it
 cannot, the email links the PDF the build puts beside the page.
 """
 
@@ -23,9 +23,7 @@ from functions.mailer import Attachment, Mail
 from site_builder import wording
 from site_builder.bundle import Account, ClientBundle
 from site_builder.formatting import format_day, format_money
-from site_builder.generators import render_portal
 from site_builder.i18n import resolve_locale
-from site_builder.pdfs import client_paper, page_url, render_document, renderer_missing
 from site_builder.render import Theme
 
 SHOWN_LINES = 3  # what the invoice is for: its title, or its first lines and "and N more"
@@ -147,11 +145,9 @@ def _address(name: str, email: str) -> str:
     return str(Address(display_name=name, username=username, domain=domain))
 
 
-def _free_terms(bundle: ClientBundle) -> str | None:
-    text: Any = bundle.agency.payment_terms
-    if isinstance(text, dict):  # one text per locale: the client's, else the agency's own
-        return text.get(bundle.locale) or text.get(bundle.agency.locale)
-    return text
+def _free_terms(t: Translations, bundle: ClientBundle) -> str | None:
+    # one text per locale: the client's, else the agency's own behind a marker, as on the page
+    return wording.marked(t, bundle.locale, bundle.agency.payment_terms, bundle.agency.locale)
 
 
 def invoice_mail(
@@ -203,7 +199,7 @@ def invoice_mail(
         )
         if kind != "void"
         else [],
-        "free_terms": _free_terms(bundle) if kind != "void" else None,
+        "free_terms": _free_terms(t, bundle) if kind != "void" else None,
         "late_terms": wording.late_fee_terms(
             t, locale, account.terms.late_fee, inv.currency, plan=len(st.entries) > 1
         )
@@ -223,29 +219,4 @@ def invoice_mail(
         message_id=key,
         headers=(("Auto-Submitted", "auto-generated"), ("Content-Language", context["lang"])),
         attachments=attachments,
-    )
-
-
-def pdf_attachment(
-    bundle: ClientBundle, figures: list[Account], token: str, number: str, theme: Theme
-) -> bytes | None:
-    """The invoice's PDF, rendered from its page as the build renders it; None where this
-    process has no renderer (Lambda today: the email links the build's PDF instead).
-
-    The one switch for attachments: a Lambda layer with WeasyPrint turns them on there.
-    """
-    if renderer_missing() is not None:
-        return None
-    page = f"c/{token}/invoices/{number}.html"
-    html = dict(render_portal(bundle, figures, token, theme)).get(page)
-    if html is None:
-        return None
-    issued = next(a.invoice.issued for a in figures if a.invoice.number == number)
-    return render_document(
-        html,
-        url=page_url(bundle.agency.portal_url, page),
-        paper=client_paper(bundle.client.address, bundle.locale),
-        css=theme.css,
-        theme=theme.folder,
-        dated=issued,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from functions.mailer import Mail
+from functions.mailer import Attachment, Mail
 from functions.store.base import Payment
 from site_builder.bundle import ClientBundle
 from site_builder.formatting import format_day, format_money
@@ -35,9 +35,17 @@ _METHODS = {
 
 
 def receipt_mail(
-    bundle: ClientBundle, payment: Payment, balance: int, token: str, theme: Theme
+    bundle: ClientBundle,
+    payment: Payment,
+    balance: int,
+    token: str,
+    theme: Theme,
+    *,
+    pdf: bytes | None = None,
 ) -> Mail:
-    """The receipt for ``payment``; ``balance`` is what the invoice still owes after it."""
+    """The receipt for ``payment``; ``balance`` is what the invoice still owes after it;
+    ``pdf`` the receipt page's, attached (None where it cannot be rendered: the page links it).
+    """
     agency, client, locale = bundle.agency, bundle.client, bundle.locale
     t = theme.translations(locale)
     billing = [c for c in client.contacts if c.role == "billing"]
@@ -66,4 +74,5 @@ def receipt_mail(
         html=env.get_template("emails/receipt.html").render(context),
         sender=agency.email,
         message_id=f"receipt:{payment.id}",
+        attachments=(Attachment(f"{number}.pdf", "application/pdf", pdf),) if pdf else (),
     )

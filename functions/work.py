@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -28,9 +29,11 @@ from functions.publish import republish
 from functions.receipts import receipt_mail
 from functions.recorded import invoice_account, with_store_payments
 from functions.reminders.job import still_wanted
-from site_builder.bundle import accounts
+from functions.store.base import Payment
+from site_builder.bundle import ClientBundle, accounts
 from site_builder.render import Theme
 from site_builder.tokens import client_token
+from site_builder.views import receipt_name
 
 
 @cache
@@ -121,13 +124,35 @@ def receipt(services: Services, payment_id: str, client_id: str | None = None) -
     balance = account.statement.balance
     client = bundle.client
     token = client_token(services.portal_secret, client.id, client.token_version)
-    return receipt_mail(bundle, payment, balance, token, _theme())
+    return receipt_mail(
+        bundle,
+        payment,
+        balance,
+        token,
+        _theme(),
+        pdf=_receipt_pdf(services, bundle, payment, token),
+    )
+
+
+def _receipt_pdf(
+    services: Services, bundle: ClientBundle, payment: Payment, token: str
+) -> bytes | None:
+    """The receipt page's PDF, as the re-publish renders the page (the store's payments)."""
+    from functions import documents  # here: the health check renders no PDF
+
+    if payment.status != "succeeded":
+        return None
+    counted = with_store_payments(bundle, services.store)
+    figures = accounts(counted, services.day())
+    page = f"c/{token}/receipts/{receipt_name(payment.receipt, payment.id)}.html"
+    received = date.fromisoformat(payment.received)
+    return documents.page_pdf(counted, figures, token, page, received, _theme())
 
 
 def invoice_email(services: Services, payload: Mapping[str, Any]) -> Mail | None:
     """A new, updated or cancelled invoice's email (``functions/deliveries.py``), rendered
     now from the snapshot and the store's payments, with its PDF where one can be made."""
-    from functions import invoice_mail  # here: the health check never renders a PDF
+    from functions import documents, invoice_mail  # here: the health check renders no PDF
 
     try:
         kind, number, client_id = payload["kind"], str(payload["invoice"]), str(payload["client"])
@@ -154,7 +179,8 @@ def invoice_email(services: Services, payload: Mapping[str, Any]) -> Mail | None
     token = client_token(services.portal_secret, client_id, bundle.client.token_version)
     pdf = None
     if kind != "void":
-        pdf = invoice_mail.pdf_attachment(counted, figures, token, number, _theme())
+        page = f"c/{token}/invoices/{number}.html"
+        pdf = documents.page_pdf(counted, figures, token, page, account.invoice.issued, _theme())
     key = str(payload.get("key") or f"invoice:{number}:{kind}")
     return invoice_mail.invoice_mail(
         counted, account, kind, token, _theme(), changes=changes, pdf=pdf, key=key

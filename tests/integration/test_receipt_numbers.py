@@ -15,6 +15,7 @@ import multiprocessing
 import re
 import shutil
 import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -389,17 +390,24 @@ def test_sixty_payments_at_once_take_fifty_numbers_with_no_gap(
     # each receipt mailed once, with its own payment's number
     report = drain(store, handlers(system["services"]), limit=500)
     assert not report.retried
-    mailed = {}
+    mailed, attached = {}, {}
     for _, _, data in system["smtp"].handler.envelopes:
         mail = message_from_bytes(data, policy=policy.default)
         payment_id = re.fullmatch(r"<receipt%3A(\w+)@clientportal>", mail["Message-ID"])
         assert payment_id is not None, mail["Message-ID"]
         mailed[payment_id.group(1)] = str(mail["Subject"])
+        (pdf,) = mail.iter_attachments()  # the receipt page as a document
+        attached[payment_id.group(1)] = (pdf.get_filename(), pdf.get_payload(decode=True))
     assert len(system["smtp"].handler.envelopes) == CARDS == len(mailed)
     for payment_id, subject in mailed.items():
         number = receipt_of[payment_id]
         assert number is not None and number in subject
         assert re.findall(r"R-\d{4}-\d{4,}", subject) == [number]
+        name, data = attached[payment_id]
+        words = subprocess.run(
+            ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+        ).stdout.decode()
+        assert name == f"{number}.pdf" and number in words
 
     # the pages re-published after the payments: a receipt page under each number
     public = system["root"] / "public"
