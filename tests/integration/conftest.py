@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -199,27 +200,35 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             mailer=smtp.mailer(),
             site=FolderSite(out / "public"),
         )
-        config = uvicorn.Config(
-            create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        assert wait_until(lambda: server.started, 10)
-        url = f"http://127.0.0.1:{config.port}"
-        stripe_server.webhook_url = f"{url}/webhooks/stripe"
-        yield {
-            "url": url,
-            "store": store,
-            "stripe": stripe_server,
-            "services": services,
-            "smtp": smtp,
-            "public": out / "public",
-            "root": out,  # the build, the store and the site: where the app may write
-        }
+        with app_server(services) as url:
+            stripe_server.webhook_url = f"{url}/webhooks/stripe"
+            yield {
+                "url": url,
+                "store": store,
+                "stripe": stripe_server,
+                "services": services,
+                "smtp": smtp,
+                "public": out / "public",
+                "root": out,  # the build, the store and the site: where the app may write
+            }
+    smtp.stop()
+
+
+@contextmanager
+def app_server(services: Services) -> Iterator[str]:
+    """The payment app under uvicorn on a free loopback port; yields its base URL."""
+    config = uvicorn.Config(
+        create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    assert wait_until(lambda: server.started, 10)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
         server.should_exit = True
         thread.join(timeout=10)
-    smtp.stop()
 
 
 def token(client: str = "harbor-light") -> str:

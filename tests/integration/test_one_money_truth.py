@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -39,11 +38,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, example, given, reject, settings
 from icalendar import Calendar
 
-from functions.app import Services, create_app
+from functions.app import Services
 from functions.mailer import Mail
 from functions.reminders import job
 from functions.snapshots import FolderSnapshots
@@ -55,7 +53,7 @@ from site_builder.money import exponent, from_stripe
 from site_builder.render import Theme
 from site_builder.tokens import client_token
 from tests.conftest import SECRET
-from tests.integration.conftest import free_port, wait_until
+from tests.integration.conftest import app_server
 from tests.strategies import CLIENT, DAILY_BEFORE, ISSUED, ContentCase, content_cases
 
 SETTLED = {"paid", "void", "disputed"}
@@ -123,17 +121,8 @@ def api() -> Iterator[Api]:
             webhook_secret=stripe_server.webhook_secret,
             today=lambda: day[0],
         )
-        config = uvicorn.Config(
-            create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        assert wait_until(lambda: server.started, 10)
-        with httpx.Client() as http:
-            yield Api(f"http://127.0.0.1:{config.port}", services, stripe_server, day, http)
-        server.should_exit = True
-        thread.join(timeout=10)
+        with app_server(services) as url, httpx.Client() as http:
+            yield Api(url, services, stripe_server, day, http)
 
 
 @pytest.fixture(scope="module")

@@ -29,10 +29,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from bench.generate import generate
-from functions.app import Services, create_app
+from functions.app import Services
 from functions.outbox import drain
 from functions.recorded import by_client
 from functions.site import FolderSite
@@ -45,7 +44,7 @@ from local.stripe_server.webhooks import sign_payload
 from site_builder.build import build
 from site_builder.errors import ContentInvalid
 from tests.conftest import SECRET
-from tests.integration.conftest import SmtpServer, aws_client, free_port, wait_until
+from tests.integration.conftest import SmtpServer, app_server, aws_client
 
 TODAY = date(2026, 11, 23)
 WEBHOOK_SECRET = "whsec_numbers"
@@ -311,22 +310,14 @@ def system(store: Store, agency: Path, tmp_path: Path) -> Iterator[dict[str, Any
         mailer=smtp.mailer(),
         site=FolderSite(root / "public"),
     )
-    config = uvicorn.Config(
-        create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert wait_until(lambda: server.started, 10)
-    yield {
-        "url": f"http://127.0.0.1:{config.port}/webhooks/stripe",
-        "services": services,
-        "smtp": smtp,
-        "root": root,
-        "ledger": ledger,
-    }
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_server(services) as url:
+        yield {
+            "url": f"{url}/webhooks/stripe",
+            "services": services,
+            "smtp": smtp,
+            "root": root,
+            "ledger": ledger,
+        }
     smtp.stop()
 
 

@@ -24,10 +24,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from bench.generate import generate
-from functions.app import Services, create_app
+from functions.app import Services
 from functions.outbox import backoff, drain
 from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
@@ -37,7 +36,7 @@ from functions.work import handlers
 from local.stripe_server.webhooks import sign_payload
 from site_builder.build import build
 from tests.conftest import SECRET
-from tests.integration.conftest import SmtpServer, aws_client, free_port
+from tests.integration.conftest import SmtpServer, app_server, aws_client
 
 TODAY = date(2026, 11, 23)
 WEBHOOK_SECRET = "whsec_storm"
@@ -81,18 +80,8 @@ def system(store: Store, agency: dict[str, Any]) -> Iterator[dict[str, Any]]:
         mailer=smtp.mailer(),
         site=FolderSite(agency["root"] / "public"),
     )
-    config = uvicorn.Config(
-        create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield {"url": f"http://127.0.0.1:{config.port}", "services": services, "smtp": smtp}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_server(services) as url:
+        yield {"url": url, "services": services, "smtp": smtp}
     smtp.stop()
 
 
