@@ -1,7 +1,7 @@
 """The build's PDFs: one beside every invoice and receipt page, linked from it, made only anew.
 
-Read back with poppler's pdftotext (as an accounts department's import would) and pictured
-with pdftoppm beside Chromium's screenshot of the same page (tests/artifacts/pdf/).
+Read back with poppler's pdftotext (as an accounts department's import would); pictured beside
+Chromium's screenshot of the same page in tests/browser/test_pdf_pictures.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -143,30 +142,3 @@ def test_without_pdfs_no_link(tmp_path: Path) -> None:
     assert report.pdfs_rendered == 0 and pdfs_of(out) == {}
     page = next((out / "public" / "c").glob("*/invoices/*.html"))
     assert 'class="pdf"' not in page.read_text(encoding="utf-8")
-
-
-def test_screenshots_of_an_invoice_page_and_its_pdf(site: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page_path = portal_of(site, "wislane-smaki") / "invoices" / "INV-2026-0107.html"
-    stem = ARTIFACTS / "pl-INV-2026-0107"
-    poppler("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
-            str(page_path.with_suffix(".pdf")), str(stem) + "-pdf")  # fmt: skip
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1000, "height": 900})
-        tab.goto(page_path.as_uri())
-        assert tab.get_by_role("link", name="Pobierz PDF").get_attribute("href") == (
-            "INV-2026-0107.pdf"
-        )
-        tab.screenshot(path=str(stem) + "-page.png", full_page=True)
-        browser.close()
-    for suffix in ("-pdf.png", "-page.png"):
-        shot = Path(str(stem) + suffix)
-        assert shot.stat().st_size > 10_000, shot
-        assert subprocess.run(["file", str(shot)], capture_output=True, text=True).stdout.count(
-            "PNG"
-        ), shot
