@@ -4,7 +4,9 @@
 its invoice was paid while it waited) or a receipt rendered now
 (``{"template": "receipt", "payment": ...}``), so it shows the balance as of
 sending; an invoice's email (``{"template": "invoice", "kind": "new" | "updated" |
-"void"}``, ``functions/deliveries.py``), rendered now with its PDF. ``publish``: re-render
+"void"}``, ``functions/deliveries.py``), rendered now with its PDF; the monthly statement
+(``{"template": "statement", "client", "month"}``, ``functions/statements.py``), likewise.
+``publish``: re-render
 one client's pages.
 A mail server's permanent refusal, and an item whose payload cannot be read as
 its kind's work, are kept for a person; anything else (a snapshot that does not
@@ -79,6 +81,11 @@ def send_email(services: Services, payload: Mapping[str, Any]) -> None:
         if news is None:
             return  # the client turned this kind off (``notify:``), or it is void by now
         mail = news
+    elif payload.get("template") == "statement":
+        monthly = statement_email(services, payload)
+        if monthly is None:
+            return  # the account was settled and emptied while it waited: nothing to state
+        mail = monthly
     else:
         raise PermanentFailure(f"unknown email: {sorted(payload)}")
     try:
@@ -185,6 +192,31 @@ def invoice_email(services: Services, payload: Mapping[str, Any]) -> Mail | None
     return invoice_mail.invoice_mail(
         counted, account, kind, token, _theme(), changes=changes, pdf=pdf, key=key
     )
+
+
+def statement_email(services: Services, payload: Mapping[str, Any]) -> Mail | None:
+    """The monthly statement (``functions/statements.py``), rendered now as the statement page
+    shows it with the store's payments, with the page's PDF where one can be made."""
+    from functions import documents, statements  # here: the health check renders no PDF
+
+    try:
+        client_id, month = str(payload["client"]), str(payload["month"])
+    except (KeyError, TypeError) as exc:
+        raise PermanentFailure(f"statement email not understood: {exc!r}") from exc
+    bundle = services.snapshots.load(client_id)
+    if bundle is None:
+        raise LookupError(f"no snapshot for client {client_id} yet")  # the build is coming
+    counted = with_store_payments(bundle, services.store)
+    today = services.day()
+    figures = accounts(counted, today)
+    token = client_token(services.portal_secret, client_id, bundle.client.token_version)
+    sheet = statements.as_page_shows(figures, today)
+    pdf = None
+    if sheet.sections:
+        page = f"c/{token}/{statements.PAGE}"
+        pdf = documents.page_pdf(counted, figures, token, page, sheet.end, _theme())
+    key = statements.statement_key(client_id, month)
+    return statements.statement_mail(counted, figures, today, token, _theme(), key=key, pdf=pdf)
 
 
 def publish(services: Services, payload: Mapping[str, Any]) -> None:

@@ -17,12 +17,15 @@ The JSON document (``--format json``), keys sorted::
       "waiting": int,                    nothing due today; looked at again on a later day
       "closed": int,                     paid, void or disputed: nothing more to send
       "looked_at": int,
-      "problems": ["<text>", ...]
+      "problems": ["<text>", ...],
+      "statements": [STATEMENT, ...]     the monthly statement emails queued (dry: would be)
     }
 
     REMINDER: {"invoice", "instalment" (0: the whole invoice), "step", "tone", "client",
                "locale", "to": [address, ...], "cc": [address, ...],
                "amount_due" (formatted, as in the email), "subject", "key" (the outbox's)}
+    STATEMENT: {"client", "month" (YYYY-MM), "locale", "to": [address, ...],
+                "closing" (per currency, formatted), "key" (the outbox's)}
 
 New keys may be added; the keys above keep their meaning.
 """
@@ -139,6 +142,7 @@ def dumps(report: RemindReport) -> bytes:
         "closed": report.closed,
         "looked_at": report.looked_at,
         "problems": report.problems,
+        "statements": [_record(row) for row in report.statements],  # type: ignore[arg-type]
     }
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 

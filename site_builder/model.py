@@ -397,6 +397,34 @@ Address = Annotated[list[Line], Field(min_length=1, max_length=8)]
 TaxRounding = Literal["invoice", "line"]
 
 
+def _email_off(value: object) -> object:
+    # YAML reads a bare ``off`` as false: the word the agency wrote, not a boolean
+    return "off" if value is False else value
+
+
+StatementEmail = Annotated[
+    Literal["monthly", "off"],
+    BeforeValidator(_email_off, json_schema_input_type=Literal["monthly", "off"]),
+]
+
+
+class Statements(Model):
+    """The statement of account by email: off unless the agency turns it on.
+
+    ``day`` is of the month, 1 to 28 so every month has it; one statement run a month for
+    the whole agency, as accounting systems send them.
+    """
+
+    email: StatementEmail = "off"
+    day: Annotated[int, Field(ge=1, le=28, strict=True)] = 1
+
+
+class ClientStatements(Model):
+    """A client's exception to the agency's ``statements:``: the email on or off for it."""
+
+    email: StatementEmail | None = None  # None: as the agency says
+
+
 class Agency(Model):
     name: Line  # the trading name, as clients know it
     # the registered name, printed beside the trading name on documents where it differs
@@ -416,6 +444,7 @@ class Agency(Model):
     checkout_url: URL = STRIPE_CHECKOUT
     terms: Terms = Terms(net_days=30)
     reminders: ReminderSchedule = ReminderSchedule()
+    statements: Statements = Statements()
     # one text, or one per locale ({"en": ..., "pl": ...}); {contact} and {client} are filled in
     thank_you: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] = (
         "Thank you, {contact}! It is a pleasure to work with {client}."
@@ -460,6 +489,7 @@ class Client(Model):
     reminders: ReminderSchedule | None = None
     thank_you: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] | None = None
     notify: Notify = Notify()
+    statements: ClientStatements = ClientStatements()
 
     @field_validator("contacts")
     @classmethod

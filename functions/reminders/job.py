@@ -11,6 +11,8 @@
    puts its email in the outbox (``Store.record_reminders``); a step logged before is
    refused there. So a rerun, a crash half way or two runs at once send each step once.
    The outbox drain delivers the emails, with retries.
+5. On the agency's statement day, the monthly statement emails (``functions/statements.py``):
+   one per client with an account, queued once a month.
 
 A bulkhead per client: an exception while one client's reminders are decided or rendered
 (a contact name an email header cannot carry, a snapshot that no longer loads) stops that
@@ -39,6 +41,7 @@ from pydantic import ValidationError
 from functions.recorded import with_store_payments
 from functions.reminders.mail import reminder_key, reminder_mail
 from functions.snapshots import Snapshots
+from functions.statements import StatementRow, queue_statements
 from functions.store.base import (
     Change,
     OutboxItem,
@@ -104,6 +107,9 @@ class RemindReport:
     closed: int = 0  # paid, void, disputed or gone: nothing more to send
     problems: list[str] = field(default_factory=list)
     failed: list[ClientFailure] = field(default_factory=list)  # also in problems, in words
+    # the monthly statement emails (functions/statements.py), on the agency's statement day
+    statements: list[StatementRow] = field(default_factory=list)  # queued (dry: would be)
+    statements_before: list[StatementRow] = field(default_factory=list)  # queued by a run before
     seconds: float = 0.0
 
 
@@ -153,6 +159,9 @@ def run(
         record_failures(store, report.failed, today)
     report.sent.sort(key=_row_order)
     report.already.sort(key=_row_order)
+    monthly = queue_statements(store, snapshots, today, dry_run=dry_run)
+    report.statements, report.statements_before = monthly.sent, monthly.already
+    report.problems += monthly.problems
     report.seconds = time.perf_counter() - started
     return report
 
@@ -472,6 +481,7 @@ def remind_job(services: Services) -> dict[str, Any]:
         "day": report.day.isoformat(),
         "queued": len(report.sent),
         "already": len(report.already),
+        "statements": len(report.statements),
         "looked_at": report.looked_at,
         "problems": report.problems[:20],
     }

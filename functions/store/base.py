@@ -140,6 +140,10 @@ class Store(Protocol):
     # the ledger, loaded from build/ledger.json
     def put_invoices(self, invoices: Mapping[str, Mapping[str, Any]]) -> None: ...
     def invoice(self, number: str) -> dict[str, Any] | None: ...
+    def clients(self) -> list[str]:
+        """Every client the ledger has an invoice of, sorted: the monthly statement run."""
+        ...
+
     def pages_changing(self, day: str) -> list[str]:
         """The clients whose pages change on ``day`` or before (the ledger's ``pages_change``,
         indexed by ``put_invoices``): what the daily job re-publishes."""

@@ -198,6 +198,18 @@ class DynamoStore:
             pages.append({"PutRequest": {"Item": item}})
         self._batch_write(pages)
 
+    def clients(self) -> list[str]:
+        # every client with an invoice has its PAGES item (put_invoices): a scan, once a month
+        found: set[str] = set()
+        for page in self.client.get_paginator("scan").paginate(
+            TableName=self.table,
+            FilterExpression="sk = :pages",
+            ExpressionAttributeValues={":pages": {"S": "PAGES"}},
+            ProjectionExpression="client",
+        ):
+            found.update(i["client"]["S"] for i in page["Items"] if "client" in i)
+        return sorted(found)
+
     def pages_changing(self, day: str) -> list[str]:
         # '$' sorts right after '#': every "<day>#<client>" with day <= the one asked
         items = self._query(

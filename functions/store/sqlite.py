@@ -184,6 +184,10 @@ class SqliteStore:
                 [(c, day) for c, day in changes.items() if day is not None],
             )
 
+    def clients(self) -> list[str]:
+        sql = "SELECT DISTINCT json_extract(entry, '$.client') AS client FROM invoices"
+        return sorted(row["client"] for row in self._db().execute(sql) if row["client"])
+
     def pages_changing(self, day: str) -> list[str]:
         rows = self._db().execute(
             "SELECT client FROM page_changes WHERE day <= ? ORDER BY client", (day,)

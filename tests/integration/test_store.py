@@ -69,6 +69,7 @@ def test_ledger_round_trip(store: Store) -> None:
     assert store.invoice("INV-1") == {"client": "acme", "amount_due": 0}
     assert store.invoice("INV-2") == {"client": "b"}
     assert store.invoice("INV-3") is None
+    assert store.clients() == ["acme", "b"]  # each client once, whatever its invoices
 
 
 def test_an_event_applies_once(store: Store) -> None:
