@@ -595,6 +595,13 @@ def _print_reminders(report: RemindReport, store: SqliteStore, output: str) -> N
         highlight=False,
         soft_wrap=True,
     )
+    for row in report.statements:  # the monthly statement emails, on the agency's day
+        say.print(
+            f"Statement {row.month} for {row.client} {verb} (closing balance {row.closing}).",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     others = [
         f"{len(report.already)} sent before by another run" if report.already else "",
         f"{report.waiting} waiting for a later day" if report.waiting else "",
