@@ -14,8 +14,9 @@ session it creates can never be paid. Its request and object shapes follow Strip
 """
 
 from .objects import API_VERSION
+from .records import PayResult
 from .server import DEFAULT_API_KEY, LocalStripe
-from .state import PayResult, Store
+from .state import Store
 from .webhooks import Delivery, sign_payload
 
 __all__ = [

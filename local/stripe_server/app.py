@@ -16,9 +16,11 @@ from starlette.routing import Route
 
 from . import checkout_page
 from .errors import StripeError
+from .methods import REDIRECT_METHODS
 from .objects import API_VERSION, new_id
 from .params import parse_form
-from .state import RequestInfo, Store
+from .records import PayResult, RequestInfo
+from .state import Store
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,11 @@ def api(store: Store, handler: Handler) -> Callable[[Request], Awaitable[Respons
                         )
                 body = _encode(handler(store, request, params, req))
             except StripeError as exc:
-                return _json(exc.status, _encode(exc.body()), request_id, extra)
+                error_body = _encode(exc.body())
+                if key and exc.executed:
+                    # a decline is the request's result: a retry with the key replays it
+                    store.idempotent_save(key, request.method, path, params, exc.status, error_body)
+                return _json(exc.status, error_body, request_id, extra)
             except Exception:
                 log.exception("local Stripe failed on %s %s", request.method, path)
                 error = StripeError(
@@ -176,6 +182,82 @@ def _list_events(
     return store.list_events(params)
 
 
+def _create_customer(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.create_customer(params, req)
+
+
+def _get_customer(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.retrieve_customer(request.path_params["id"], params)
+
+
+def _update_customer(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.update_customer(request.path_params["id"], params, req)
+
+
+def _customer_methods(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.list_customer_payment_methods(request.path_params["id"], params)
+
+
+def _list_methods(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.list_payment_methods(params)
+
+
+def _get_method(store: Store, request: Request, params: Params, req: RequestInfo) -> dict[str, Any]:
+    return store.retrieve_payment_method(request.path_params["id"], params)
+
+
+def _attach(store: Store, request: Request, params: Params, req: RequestInfo) -> dict[str, Any]:
+    return store.attach_payment_method(request.path_params["id"], params, req)
+
+
+def _detach(store: Store, request: Request, params: Params, req: RequestInfo) -> dict[str, Any]:
+    return store.detach_payment_method(request.path_params["id"], params, req)
+
+
+def _create_setup(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.create_setup_intent(params, req)
+
+
+def _list_setups(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.list_setup_intents(params)
+
+
+def _get_setup(store: Store, request: Request, params: Params, req: RequestInfo) -> dict[str, Any]:
+    return store.retrieve_setup_intent(request.path_params["id"], params)
+
+
+def _confirm_setup(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.confirm_setup_intent(request.path_params["id"], params, req)
+
+
+def _create_intent(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.create_payment_intent(params, req)
+
+
+def _list_intents(
+    store: Store, request: Request, params: Params, req: RequestInfo
+) -> dict[str, Any]:
+    return store.list_payment_intents(params)
+
+
 def _test_dispute(
     store: Store, request: Request, params: Params, req: RequestInfo
 ) -> dict[str, Any]:
@@ -201,8 +283,8 @@ def _unknown_route(
 ) -> dict[str, Any]:
     raise StripeError(
         f"Unrecognized request URL ({request.method}: {request.url.path}). This local Stripe "
-        "server implements only part of the API: Checkout Sessions, PaymentIntents, Charges, "
-        "Refunds, Disputes and Events.",
+        "server implements only part of the API: Checkout Sessions, Customers, PaymentMethods, "
+        "SetupIntents, PaymentIntents, Charges, Refunds, Disputes and Events.",
         status=404,
     )
 
@@ -225,12 +307,7 @@ def build_app(store: Store) -> Starlette:
             checkout_page.render_checkout(session, items, bank_delay=store.async_payment_delay)
         )
 
-    async def submit_page(request: Request) -> Response:
-        session_id = request.path_params["id"]
-        form = parse_form(await request.body())
-        method = form.get("method") if isinstance(form.get("method"), str) else ""
-        card_number = form.get("card_number") if isinstance(form.get("card_number"), str) else ""
-        result = store.pay(session_id, str(method), str(card_number))
+    def answer(session_id: str, result: PayResult, card_number: str = "") -> Response:
         if result.outcome == "redirect" and result.redirect_url:
             return RedirectResponse(result.redirect_url, status_code=303, headers=_PAGE_HEADERS)
         view = store.session_view(session_id)
@@ -248,10 +325,44 @@ def build_app(store: Store) -> Starlette:
                 session,
                 items,
                 error=result.message,
-                card_number=str(card_number),
+                card_number=card_number or checkout_page.DEFAULT_CARD,
                 bank_delay=store.async_payment_delay,
             )
         )
+
+    async def submit_page(request: Request) -> Response:
+        session_id = request.path_params["id"]
+        raw = parse_form(await request.body())
+        form = {k: v for k, v in raw.items() if isinstance(v, str)}
+        card_number = form.get("card_number", "")
+        result = store.pay(session_id, form.get("method", ""), card_number, form)
+        return answer(session_id, result, card_number)
+
+    async def show_redirect(request: Request) -> Response:
+        """A redirect method's test page, as Stripe's test mode shows one."""
+        view = store.session_view(request.path_params["id"])
+        if view is None:
+            return _page(checkout_page.render_missing(), 404)
+        session, _ = view
+        if session["status"] != "open":
+            return _page(checkout_page.render_closed(session))
+        method = request.path_params["method"]
+        if method not in session["payment_method_types"] or method not in REDIRECT_METHODS:
+            return _page(checkout_page.render_missing(), 404)
+        bank = request.query_params.get("bank")
+        return _page(checkout_page.render_authorize(session, method, bank))
+
+    async def submit_redirect(request: Request) -> Response:
+        session_id = request.path_params["id"]
+        raw = parse_form(await request.body())
+        form = {k: v for k, v in raw.items() if isinstance(v, str)}
+        result = store.authorize(
+            session_id,
+            request.path_params["method"],
+            form.get("bank") or None,
+            form.get("outcome", ""),
+        )
+        return answer(session_id, result)
 
     def route(path: str, handler: Handler, method: str) -> Route:
         return Route(path, api(store, handler), methods=[method])
@@ -263,6 +374,20 @@ def build_app(store: Store) -> Starlette:
         route("/v1/checkout/sessions/{id}", _get_session, "GET"),
         route("/v1/checkout/sessions/{id}/line_items", _line_items, "GET"),
         route("/v1/checkout/sessions/{id}/expire", _expire, "POST"),
+        route("/v1/customers", _create_customer, "POST"),
+        route("/v1/customers/{id}", _get_customer, "GET"),
+        route("/v1/customers/{id}", _update_customer, "POST"),
+        route("/v1/customers/{id}/payment_methods", _customer_methods, "GET"),
+        route("/v1/payment_methods", _list_methods, "GET"),
+        route("/v1/payment_methods/{id}", _get_method, "GET"),
+        route("/v1/payment_methods/{id}/attach", _attach, "POST"),
+        route("/v1/payment_methods/{id}/detach", _detach, "POST"),
+        route("/v1/setup_intents", _create_setup, "POST"),
+        route("/v1/setup_intents", _list_setups, "GET"),
+        route("/v1/setup_intents/{id}", _get_setup, "GET"),
+        route("/v1/setup_intents/{id}/confirm", _confirm_setup, "POST"),
+        route("/v1/payment_intents", _create_intent, "POST"),
+        route("/v1/payment_intents", _list_intents, "GET"),
         route("/v1/payment_intents/{id}", _get_intent, "GET"),
         route("/v1/charges/{id}", _get_charge, "GET"),
         route("/v1/refunds", _create_refund, "POST"),
@@ -274,6 +399,8 @@ def build_app(store: Store) -> Starlette:
         route("/_test/advance_clock", _test_advance_clock, "POST"),
         Route("/pay/{id}", show_page, methods=["GET"]),
         Route("/pay/{id}", submit_page, methods=["POST"]),
+        Route("/pay/{id}/authorize/{method}", show_redirect, methods=["GET"]),
+        Route("/pay/{id}/authorize/{method}", submit_redirect, methods=["POST"]),
         Route("/v1/{rest:path}", unknown, methods=["GET", "POST", "DELETE"]),
     ]
     return Starlette(routes=routes)

@@ -16,6 +16,8 @@ class StripeError(Exception):
         type: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
+        extra: dict[str, Any] | None = None,
+        executed: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -23,6 +25,10 @@ class StripeError(Exception):
         self.type = type
         self.code = code
         self.param = param
+        self.extra = extra or {}
+        # Stripe saves an idempotent result once the request began executing (a decline is
+        # such a result, replayed on a retry), never for a request refused before it
+        self.executed = executed
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"type": self.type, "message": self.message}
@@ -30,6 +36,7 @@ class StripeError(Exception):
             error["code"] = self.code
         if self.param is not None:
             error["param"] = self.param
+        error.update(self.extra)
         return {"error": error}
 
 

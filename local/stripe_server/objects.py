@@ -88,8 +88,8 @@ def checkout_session(
     expires_at: int,
     url: str,
     currency: str,
-    amount_subtotal: int,
-    amount_total: int,
+    amount_subtotal: int | None,
+    amount_total: int | None,
     payment_method_types: list[str],
     payment_method_configuration: str | None,
     metadata: dict[str, str],
@@ -208,6 +208,8 @@ def payment_intent(
     description: str | None,
     receipt_email: str | None,
     payment_method_configuration: str | None,
+    customer: str | None = None,
+    setup_future_usage: str | None = None,
 ) -> dict[str, Any]:
     intent_id = new_id("pi")
     return {
@@ -225,7 +227,7 @@ def payment_intent(
         "confirmation_method": "automatic",
         "created": created,
         "currency": currency,
-        "customer": None,
+        "customer": customer,
         "description": description,
         "id": intent_id,
         "last_payment_error": None,
@@ -245,7 +247,7 @@ def payment_intent(
         "processing": None,
         "receipt_email": receipt_email,
         "review": None,
-        "setup_future_usage": None,
+        "setup_future_usage": setup_future_usage,
         "shipping": None,
         "statement_descriptor": None,
         "statement_descriptor_suffix": None,
@@ -259,7 +261,9 @@ def payment_intent(
     }
 
 
-def card_details(brand: str, last4: str, exp_year: int) -> dict[str, Any]:
+def card_details(
+    brand: str, last4: str, exp_year: int, country: str = "US", funding: str = "credit"
+) -> dict[str, Any]:
     return {
         "card": {
             "amount_authorized": None,
@@ -269,12 +273,12 @@ def card_details(brand: str, last4: str, exp_year: int) -> dict[str, Any]:
                 "address_postal_code_check": None,
                 "cvc_check": "pass",
             },
-            "country": "US",
+            "country": country,
             "exp_month": 12,
             "exp_year": exp_year,
             "extended_authorization": {"status": "disabled"},
             "fingerprint": new_id("fp", 16)[3:],
-            "funding": "credit",
+            "funding": funding,
             "incremental_authorization": {"status": "unavailable"},
             "installments": None,
             "last4": last4,
@@ -535,6 +539,166 @@ def dispute(*, created: int, amount: int, charge: dict[str, Any], reason: str) -
         "status": "needs_response",
         "enhanced_eligibility_types": [],
     }
+
+
+def customer(
+    *, created: int, email: str | None, name: str | None, metadata: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "address": None,
+        "balance": 0,
+        "created": created,
+        "currency": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": None,
+        "discount": None,
+        "email": email,
+        "id": new_id("cus", 14),
+        "invoice_prefix": new_id("x", 7)[2:].upper(),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
+        "livemode": False,
+        "metadata": metadata,
+        "name": name,
+        "next_invoice_sequence": 1,
+        "object": "customer",
+        "phone": None,
+        "preferred_locales": [],
+        "shipping": None,
+        "tax_exempt": "none",
+        "test_clock": None,
+        "customer_account": None,
+    }
+
+
+def payment_method(
+    *, created: int, details: dict[str, Any], email: str | None = None
+) -> dict[str, Any]:
+    """A PaymentMethod from a charge's ``payment_method_details`` (``{type, <type>: …}``).
+
+    A card's details on a PaymentMethod are fewer than on a charge (no authorisation
+    fields); a bank debit's carry no mandate (the mandate is its own object at Stripe).
+    """
+    method_type = details["type"]
+    inner = dict(details.get(method_type) or {})
+    if method_type == "card":
+        inner = {
+            "brand": inner["brand"],
+            "checks": inner["checks"],
+            "country": inner["country"],
+            "display_brand": inner["brand"],
+            "exp_month": inner["exp_month"],
+            "exp_year": inner["exp_year"],
+            "fingerprint": inner["fingerprint"],
+            "funding": inner["funding"],
+            "generated_from": None,
+            "last4": inner["last4"],
+            "networks": {"available": [inner["brand"]], "preferred": None},
+            "three_d_secure_usage": {"supported": True},
+            "wallet": None,
+            "regulated_status": "unregulated",
+        }
+    else:
+        inner.pop("mandate", None)
+    return {
+        "allow_redisplay": "unspecified",
+        "billing_details": {
+            "address": _address(),
+            "email": email,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        },
+        method_type: inner,
+        "created": created,
+        "customer": None,
+        "id": new_id("pm"),
+        "livemode": False,
+        "metadata": {},
+        "object": "payment_method",
+        "type": method_type,
+        "customer_account": None,
+    }
+
+
+def setup_intent(
+    *,
+    created: int,
+    customer: str | None,
+    payment_method_types: list[str],
+    automatic: bool,
+    usage: str,
+    metadata: dict[str, str],
+    description: str | None,
+) -> dict[str, Any]:
+    intent_id = new_id("seti")
+    return {
+        "application": None,
+        "automatic_payment_methods": {"allow_redirects": "always", "enabled": True}
+        if automatic
+        else None,
+        "cancellation_reason": None,
+        "client_secret": f"{intent_id}_secret_{new_id('x', 25)[2:]}",
+        "created": created,
+        "customer": customer,
+        "description": description,
+        "flow_directions": None,
+        "id": intent_id,
+        "last_setup_error": None,
+        "latest_attempt": None,
+        "livemode": False,
+        "mandate": None,
+        "metadata": metadata,
+        "next_action": None,
+        "object": "setup_intent",
+        "on_behalf_of": None,
+        "payment_method": None,
+        "payment_method_configuration_details": {"id": "pmc_local_default", "parent": None}
+        if automatic
+        else None,
+        "payment_method_options": {},
+        "payment_method_types": payment_method_types,
+        "single_use_mandate": None,
+        "status": "requires_payment_method",
+        "usage": usage,
+        "excluded_payment_method_types": None,
+        "customer_account": None,
+    }
+
+
+def redirect_details(method_type: str, bank: str | None) -> dict[str, Any]:
+    """A charge's ``payment_method_details`` for a redirect method."""
+    if method_type == "blik":
+        detail: dict[str, Any] = {"buyer_id": None}
+    elif method_type == "p24":
+        detail = {"bank": bank, "reference": new_id("P24", 8), "verified_name": None}
+    elif method_type == "fpx":
+        detail = {
+            "account_holder_type": "individual",
+            "bank": bank,
+            "transaction_id": new_id("fpx", 10),
+        }
+    elif method_type == "alipay":
+        detail = {
+            "buyer_id": new_id("2088", 12),
+            "fingerprint": new_id("fp", 16)[3:],
+            "transaction_id": new_id("alipay", 16),
+        }
+    elif method_type == "wechat_pay":
+        detail = {
+            "fingerprint": new_id("fp", 16)[3:],
+            "location": None,
+            "reader": None,
+            "transaction_id": new_id("wx", 16),
+        }
+    else:
+        detail = {}
+    return {method_type: detail, "type": method_type}
 
 
 def event(

@@ -16,7 +16,8 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import build_app
-from .state import PayResult, Store
+from .records import PayResult
+from .state import Store
 from .webhooks import Delivery, WebhookDispatcher
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from site_builder.money import stripe_minimum as minimum_charge
 from . import objects
 from .currency import format_amount, step
 from .errors import StripeError, invalid, missing, no_such
+from .methods import bank_debit_type, offered_methods
 from .params import as_dict, as_int, as_list, as_str, check_known, clean_metadata
 
 MIN_EXPIRY = 30 * 60
@@ -46,6 +47,7 @@ PRICE_DATA_PARAMS = frozenset({
 PRODUCT_DATA_PARAMS = frozenset({
     "description", "images", "metadata", "name", "tax_code", "tax_details", "unit_label",
 })  # fmt: skip
+SETUP_INTENT_DATA_PARAMS = frozenset({"description", "metadata", "on_behalf_of"})
 PAYMENT_INTENT_DATA_PARAMS = frozenset({
     "application_fee_amount", "capture_method", "description", "metadata", "on_behalf_of",
     "receipt_email", "setup_future_usage", "shipping", "statement_descriptor",
@@ -56,20 +58,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 
 
-BANK_DEBITS = {
-    "usd": "us_bank_account",
-    "eur": "sepa_debit",
-    "gbp": "bacs_debit",
-    "aud": "au_becs_debit",
-    "cad": "acss_debit",
-}
-
-
-def bank_debit_type(currency: str) -> str:
-    """The bank payment method Stripe offers for a currency: its bank debit scheme, or for
-    a currency without one here, a bank transfer (Stripe's ``customer_balance``). Either
-    completes at once and settles later."""
-    return BANK_DEBITS.get(currency, "customer_balance")
+__all__ = ["SessionRecord", "bank_debit_type", "build_session"]
 
 
 @dataclass
@@ -77,10 +66,19 @@ class SessionRecord:
     obj: dict[str, Any]
     line_items: list[dict[str, Any]]
     payment_intent_data: dict[str, Any]
+    setup_intent_data: dict[str, Any] | None = None
 
 
-def build_session(p: dict[str, Any], now: int, base_url: str) -> SessionRecord:
-    """Validate Checkout Session create parameters as Stripe does; build the session."""
+def build_session(
+    p: dict[str, Any],
+    now: int,
+    base_url: str,
+    customers: Mapping[str, dict[str, Any]] | None = None,
+) -> SessionRecord:
+    """Validate Checkout Session create parameters as Stripe does; build the session.
+
+    ``customers``: the account's Customers, for ``customer=``.
+    """
     if "payment_method_types" in p:
         raise StripeError(
             "Received unknown parameter: payment_method_types. From API version 2026-09-30 "
@@ -91,15 +89,25 @@ def build_session(p: dict[str, Any], now: int, base_url: str) -> SessionRecord:
         )
     check_known(p, SESSION_CREATE_PARAMS)
     mode = as_str(p.get("mode"), "mode") or "payment"
-    if mode != "payment":
-        raise invalid("mode", f"This local Stripe server supports only mode=payment, not {mode}.")
+    if mode not in ("payment", "setup"):
+        raise invalid(
+            "mode", f"This local Stripe server supports mode=payment and mode=setup, not {mode}."
+        )
     ui_mode = as_str(p.get("ui_mode"), "ui_mode")
     if ui_mode not in (None, "hosted_page", "hosted"):
         raise invalid(
             "ui_mode", f"This local Stripe server supports only the hosted page, not {ui_mode}."
         )
-    if p.get("customer"):
-        raise no_such("customer", str(p["customer"]), "customer")
+    customer = as_str(p.get("customer"), "customer") or None
+    if customer is not None and customer not in (customers or {}):
+        raise no_such("customer", customer, "customer")
+    if customer is not None and p.get("customer_email"):
+        raise StripeError(
+            "You may only specify one of these parameters: customer, customer_email.",
+            param="customer_email",
+        )
+    if mode == "setup":
+        return _build_setup_session(p, now, base_url, customer)
     line_items, currency = _build_line_items(p, now)
     subtotal = sum(item["amount_subtotal"] for item in line_items)
     for index, item in enumerate(line_items):
@@ -124,20 +132,7 @@ def build_session(p: dict[str, Any], now: int, base_url: str) -> SessionRecord:
             code="amount_too_large",
             param="line_items",
         )
-    expires_at = as_int(p.get("expires_at"), "expires_at")
-    if expires_at is None:
-        expires_at = now + MAX_EXPIRY
-    if expires_at < now + MIN_EXPIRY - EXPIRY_SLACK:
-        raise invalid(
-            "expires_at",
-            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
-            "creation.",
-        )
-    if expires_at > now + MAX_EXPIRY + EXPIRY_SLACK:
-        raise invalid(
-            "expires_at",
-            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
-        )
+    expires_at = _expires_at(p, now)
     success_url = _url(p, "success_url")
     cancel_url = _url(p, "cancel_url")
     client_reference_id = as_str(p.get("client_reference_id"), "client_reference_id")
@@ -150,6 +145,13 @@ def build_session(p: dict[str, Any], now: int, base_url: str) -> SessionRecord:
     pi_data = as_dict(p.get("payment_intent_data"), "payment_intent_data")
     check_known(pi_data, PAYMENT_INTENT_DATA_PARAMS, "payment_intent_data")
     pi_metadata = clean_metadata(pi_data.get("metadata"), "payment_intent_data[metadata]")
+    future = as_str(pi_data.get("setup_future_usage"), "payment_intent_data[setup_future_usage]")
+    if future not in (None, "", "on_session", "off_session"):
+        raise invalid(
+            "payment_intent_data[setup_future_usage]",
+            f"Invalid payment_intent_data[setup_future_usage]: must be one of on_session or "
+            f"off_session, not {future}.",
+        )
     session_id = objects.new_id("cs_test", 58)
     session = objects.checkout_session(
         session_id=session_id,
@@ -172,10 +174,12 @@ def build_session(p: dict[str, Any], now: int, base_url: str) -> SessionRecord:
         submit_type=as_str(p.get("submit_type"), "submit_type"),
         integration_identifier=as_str(p.get("integration_identifier"), "integration_identifier"),
     )
+    session["customer"] = customer
     return SessionRecord(
         obj=session,
         line_items=line_items,
         payment_intent_data={
+            "setup_future_usage": future or None,
             "metadata": pi_metadata,
             "description": as_str(pi_data.get("description"), "payment_intent_data[description]"),
             "receipt_email": as_str(
@@ -274,8 +278,9 @@ def _url(params: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
-def _payment_method_types(params: Mapping[str, Any], currency: str) -> list[str]:
-    offered = ["card", bank_debit_type(currency)]
+def _payment_method_types(
+    params: Mapping[str, Any], currency: str, *, setup: bool = False
+) -> list[str]:
     allowed = [
         str(t)
         for t in as_list(params.get("allowed_payment_method_types"), "allowed_payment_method_types")
@@ -286,13 +291,88 @@ def _payment_method_types(params: Mapping[str, Any], currency: str) -> list[str]
             params.get("excluded_payment_method_types"), "excluded_payment_method_types"
         )
     ]
-    if allowed:
-        offered = [t for t in offered if t in allowed]
-    offered = [t for t in offered if t not in excluded]
+    locale = as_str(params.get("locale"), "locale")
+    offered = offered_methods(currency, locale, allowed, excluded, setup=setup)
     if not offered:
         raise StripeError(
             "No valid payment method types for this Checkout Session: the local server offers "
-            f"card and {bank_debit_type(currency)} for {currency}.",
+            f"card and {bank_debit_type(currency)} for {currency}"
+            + (" (setup mode saves cards and bank debits only)." if setup else "."),
             param="excluded_payment_method_types",
         )
     return offered
+
+
+def _expires_at(p: Mapping[str, Any], now: int) -> int:
+    expires_at = as_int(p.get("expires_at"), "expires_at")
+    if expires_at is None:
+        expires_at = now + MAX_EXPIRY
+    if expires_at < now + MIN_EXPIRY - EXPIRY_SLACK:
+        raise invalid(
+            "expires_at",
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+            "creation.",
+        )
+    if expires_at > now + MAX_EXPIRY + EXPIRY_SLACK:
+        raise invalid(
+            "expires_at",
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+        )
+    return expires_at
+
+
+def _build_setup_session(
+    p: dict[str, Any], now: int, base_url: str, customer: str | None
+) -> SessionRecord:
+    """A session that saves a payment method: no line items, no amount, a currency."""
+    if p.get("line_items"):
+        raise invalid("line_items", "You cannot pass `line_items` in `setup` mode.")
+    if p.get("payment_intent_data"):
+        raise invalid(
+            "payment_intent_data", "You cannot pass `payment_intent_data` in `setup` mode."
+        )
+    currency = (as_str(p.get("currency"), "currency") or "").lower()
+    if not currency:
+        # dynamic payment methods choose by currency, so Stripe asks for one in setup mode
+        raise missing("currency")
+    if not _CURRENCY.match(currency) or currency.upper() not in STRIPE_CURRENCIES:
+        raise invalid("currency", f"Invalid currency: {currency}")
+    si_data = as_dict(p.get("setup_intent_data"), "setup_intent_data")
+    check_known(si_data, SETUP_INTENT_DATA_PARAMS, "setup_intent_data")
+    session_id = objects.new_id("cs_test", 58)
+    session = objects.checkout_session(
+        session_id=session_id,
+        created=now,
+        expires_at=_expires_at(p, now),
+        url=f"{base_url}/pay/{session_id}",
+        currency=currency,
+        amount_subtotal=None,
+        amount_total=None,
+        payment_method_types=_payment_method_types(p, currency, setup=True),
+        payment_method_configuration=as_str(
+            p.get("payment_method_configuration"), "payment_method_configuration"
+        ),
+        metadata=clean_metadata(p.get("metadata")),
+        client_reference_id=as_str(p.get("client_reference_id"), "client_reference_id"),
+        customer_email=as_str(p.get("customer_email"), "customer_email") or None,
+        locale=as_str(p.get("locale"), "locale"),
+        success_url=_url(p, "success_url"),
+        cancel_url=_url(p, "cancel_url"),
+        submit_type=None,
+        integration_identifier=as_str(p.get("integration_identifier"), "integration_identifier"),
+    )
+    session.update(
+        mode="setup",
+        customer=customer,
+        payment_status="no_payment_required",
+        total_details=None,
+    )
+    return SessionRecord(
+        obj=session,
+        line_items=[],
+        payment_intent_data={"metadata": {}, "description": None, "receipt_email": None},
+        setup_intent_data={
+            "metadata": clean_metadata(si_data.get("metadata"), "setup_intent_data[metadata]"),
+            "description": as_str(si_data.get("description"), "setup_intent_data[description]"),
+        },
+    )

@@ -7,15 +7,18 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from . import objects
-from .cards import TEST_CARDS, card_problem
+from .cards import ACH_ROUTING, TEST_ACH_ACCOUNTS, TEST_IBANS, card_problem
 from .currency import format_amount
 from .errors import StripeError, invalid, no_such
+from .methods import BANKS, BLIK_FAILURES, BLIK_INVALID, REDIRECT_METHODS, bank_debit_type
 from .params import as_int, as_list, as_str, check_known, clean_metadata
-from .sessions import SessionRecord, bank_debit_type, build_session
+from .records import AUTOMATIC, IdempotentResponse, PayResult, RequestInfo, _Collections
+from .sessions import SessionRecord, build_session
+from .wallet import WalletMixin
 
 REFUND_PARAMS = frozenset({
     "amount", "charge", "currency", "customer", "expand", "instructions_email", "metadata",
@@ -24,50 +27,7 @@ REFUND_PARAMS = frozenset({
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 
 
-@dataclass(frozen=True)
-class RequestInfo:
-    """Who caused an event: an API request (with its id and idempotency key) or nobody."""
-
-    request_id: str | None = None
-    idempotency_key: str | None = None
-
-
-AUTOMATIC = RequestInfo()
-
-
-@dataclass
-class PayResult:
-    """What the hosted page should do after a payment attempt."""
-
-    outcome: str  # "redirect" | "complete" | "declined" | "closed" | "missing"
-    status: int = 200
-    redirect_url: str | None = None
-    message: str | None = None
-
-
-@dataclass
-class IdempotentResponse:
-    method: str
-    path: str
-    params: dict[str, Any]
-    status: int
-    body: bytes
-
-
-@dataclass
-class _Collections:
-    sessions: dict[str, SessionRecord] = field(default_factory=dict)
-    payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
-    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    events_by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
-    idempotency: dict[str, IdempotentResponse] = field(default_factory=dict)
-    settlements: dict[str, bool] = field(default_factory=dict)  # bank debits: intent -> succeeds
-
-
-class Store:
+class Store(WalletMixin):
     """All objects of one local Stripe account.
 
     ``on_event`` receives each new event (under the lock, in creation order);
@@ -149,6 +109,11 @@ class Store:
                     for key, saved in data.idempotency.items()
                 },
                 "settlements": data.settlements,
+                "customers": data.customers,
+                "payment_methods": data.payment_methods,
+                "setup_intents": data.setup_intents,
+                "method_sources": data.method_sources,
+                "bank_failures": data.bank_failures,
             }
 
     def load(self, state: Mapping[str, Any]) -> None:
@@ -175,6 +140,12 @@ class Store:
                 key: IdempotentResponse(**{**saved, "body": saved["body"].encode()})
                 for key, saved in state["idempotency"].items()
             }
+            # absent from files written before Customers existed
+            data.customers = dict(state.get("customers", {}))
+            data.payment_methods = dict(state.get("payment_methods", {}))
+            data.setup_intents = dict(state.get("setup_intents", {}))
+            data.method_sources = dict(state.get("method_sources", {}))
+            data.bank_failures = dict(state.get("bank_failures", {}))
             for intent_id, succeed in state["settlements"].items():
                 self._schedule_settlement(intent_id, bool(succeed))
             if self._on_event is not None:
@@ -271,6 +242,9 @@ class Store:
             "ch_": data.charges,
             "re_": data.refunds,
             "dp_": data.disputes,
+            "cus_": data.customers,
+            "pm_": data.payment_methods,
+            "seti_": data.setup_intents,
         }
         for prefix, objs in table.items():
             if object_id.startswith(prefix):
@@ -354,7 +328,7 @@ class Store:
     def create_checkout_session(self, params: dict[str, Any], req: RequestInfo) -> dict[str, Any]:
         with self.lock:
             self._expire_due()
-            record = build_session(params, self.now(), self.base_url)
+            record = build_session(params, self.now(), self.base_url, self._data.customers)
             self._data.sessions[record.obj["id"]] = record
             return self._render(record.obj, params)
 
@@ -411,8 +385,20 @@ class Store:
 
     # -- paying on the hosted page ------------------------------------------------------------
 
-    def pay(self, session_id: str, method: str, card_number: str = "") -> PayResult:
-        """Pay a session as the hosted page would: ``method`` is card, bank_ok or bank_fail."""
+    def pay(
+        self,
+        session_id: str,
+        method: str,
+        card_number: str = "",
+        fields: Mapping[str, str] | None = None,
+    ) -> PayResult:
+        """Pay (or, in setup mode, save a method for) a session as the hosted page would.
+
+        ``method``: card, bank_ok or bank_fail (a payment's bank debit), sepa_debit or
+        us_bank_account (a saved bank account, details in ``fields``), blik (``blik_code``),
+        or p24 / fpx (``bank``) / alipay / wechat_pay, which go on to their test page.
+        """
+        form = fields or {}
         with self.lock:
             self._expire_due()
             record = self._data.sessions.get(session_id)
@@ -421,71 +407,214 @@ class Store:
             session = record.obj
             if session["status"] != "open":
                 return PayResult("closed", status=409)
+            offered = session["payment_method_types"]
+            if session["mode"] == "setup":
+                return self._save_on_page(record, method, card_number, form)
             if method == "card":
-                if "card" not in session["payment_method_types"]:
+                if "card" not in offered:
                     return PayResult("declined", 400, message="Cards are not accepted here.")
                 number = re.sub(r"[\s-]", "", card_number)
                 problem = card_problem(number)
                 if problem is not None:
                     return PayResult("declined", 402, message=problem)
-                brand = TEST_CARDS[number][0]
-                details = objects.card_details(brand, number[-4:], time.gmtime().tm_year + 3)
-                self._start_payment(record, details, "succeeded")
+                email = session["customer_email"]
+                self._start_payment(record, self.new_card_method(number, email), "succeeded")
                 session.update(payment_status="paid")
             elif method in ("bank_ok", "bank_fail"):
                 bank_type = bank_debit_type(session["currency"])
-                if bank_type not in session["payment_method_types"]:
+                if bank_type not in offered:
                     return PayResult("declined", 400, message="Bank debits are not accepted here.")
-                intent = self._start_payment(record, objects.bank_details(bank_type), "processing")
+                account = None
+                if method == "bank_fail" and bank_type == "sepa_debit":
+                    account = TEST_IBANS["DE62370400440532013001"]
+                bank_method = self.new_bank_method(bank_type, account, session["customer_email"])
+                intent = self._start_payment(record, bank_method, "processing")
                 self._schedule_settlement(intent["id"], method == "bank_ok")
+            elif method == "blik":
+                if "blik" not in offered:
+                    return PayResult("declined", 400, message="BLIK is not accepted here.")
+                code = re.sub(r"\s", "", form.get("blik_code", ""))
+                if not re.fullmatch(r"\d{6}", code):
+                    return PayResult("declined", 400, message=BLIK_INVALID[1])
+                if code in BLIK_FAILURES:
+                    return PayResult("declined", 402, message=BLIK_FAILURES[code][1])
+                self._pay_by_redirect(record, "blik", None)
+            elif method in REDIRECT_METHODS:
+                if method not in offered:
+                    return PayResult("declined", 400, message="This way to pay is not offered.")
+                bank = form.get("bank") or None
+                if method in BANKS and bank not in BANKS[method]:
+                    return PayResult("declined", 400, message="Choose your bank.")
+                query = f"?bank={bank}" if bank else ""
+                return PayResult(
+                    "redirect",
+                    status=303,
+                    redirect_url=f"{self.base_url}/pay/{session_id}/authorize/{method}{query}",
+                )
             else:
                 return PayResult("declined", 400, message="Choose a way to pay.")
-            self._emit("checkout.session.completed", session, AUTOMATIC)
-            success_url = session["success_url"]
-            if not success_url:
-                return PayResult("complete")
-            return PayResult(
-                "redirect",
-                status=303,
-                redirect_url=success_url.replace("{CHECKOUT_SESSION_ID}", session_id),
-            )
+            return self._complete(record)
+
+    def authorize(self, session_id: str, method: str, bank: str | None, outcome: str) -> PayResult:
+        """The answer given on a redirect method's test page: ``authorize`` or ``fail``.
+
+        A failure leaves the session open (the client is back on Checkout, told why);
+        leaving the test page without answering changes nothing.
+        """
+        with self.lock:
+            self._expire_due()
+            record = self._data.sessions.get(session_id)
+            if record is None:
+                return PayResult("missing", status=404, message="No such checkout session.")
+            if record.obj["status"] != "open":
+                return PayResult("closed", status=409)
+            if method not in REDIRECT_METHODS or method not in record.obj["payment_method_types"]:
+                return PayResult("declined", 400, message="This way to pay is not offered.")
+            if method in BANKS and bank not in BANKS[method]:
+                return PayResult("declined", 400, message="Choose your bank.")
+            if outcome == "fail":
+                return PayResult(
+                    "declined",
+                    402,
+                    message="The payment was not authorised. Nothing was charged: "
+                    "try again or choose another way to pay.",
+                )
+            if outcome != "authorize":
+                return PayResult("declined", 400, message="Choose a way to pay.")
+            self._pay_by_redirect(record, method, bank)
+            return self._complete(record)
+
+    def _pay_by_redirect(self, record: SessionRecord, method: str, bank: str | None) -> None:
+        details = objects.redirect_details(method, bank)
+        paid_with = self.new_method_from(details, record.obj["customer_email"])
+        self._start_payment(record, paid_with, "succeeded", details)
+        record.obj.update(payment_status="paid")
+
+    def _complete(self, record: SessionRecord) -> PayResult:
+        session = record.obj
+        self._emit("checkout.session.completed", session, AUTOMATIC)
+        success_url = session["success_url"]
+        if not success_url:
+            return PayResult("complete")
+        return PayResult(
+            "redirect",
+            status=303,
+            redirect_url=success_url.replace("{CHECKOUT_SESSION_ID}", session["id"]),
+        )
+
+    def _save_on_page(
+        self, record: SessionRecord, method: str, card_number: str, form: Mapping[str, str]
+    ) -> PayResult:
+        """Setup mode: save the card or bank account (a succeeded SetupIntent)."""
+        session = record.obj
+        if method not in session["payment_method_types"]:
+            return PayResult("declined", 400, message="This way to pay is not offered.")
+        email = session["customer_email"]
+        if method == "card":
+            number = re.sub(r"[\s-]", "", card_number)
+            problem = card_problem(number, saving=True)
+            if problem is not None:
+                return PayResult("declined", 402, message=problem)
+            saved = self.new_card_method(number, email)
+        elif method == "sepa_debit":
+            iban = re.sub(r"\s", "", form.get("iban", "")).upper()
+            if iban not in TEST_IBANS:
+                return PayResult(
+                    "declined",
+                    400,
+                    message="Your IBAN is incorrect. In test mode use a test IBAN such as "
+                    "DE89 3704 0044 0532 0130 00.",
+                )
+            saved = self.new_bank_method(method, TEST_IBANS[iban], email)
+        elif method == "us_bank_account":
+            routing = form.get("routing_number", "").strip()
+            account = form.get("account_number", "").strip()
+            if routing != ACH_ROUTING or account not in TEST_ACH_ACCOUNTS:
+                return PayResult(
+                    "declined",
+                    400,
+                    message="Your bank account details are incorrect. In test mode use routing "
+                    f"number {ACH_ROUTING} and account number 000123456789.",
+                )
+            saved = self.new_bank_method(method, TEST_ACH_ACCOUNTS[account], email)
+        else:
+            saved = self.new_bank_method(method, None, email)
+        data = record.setup_intent_data or {"metadata": {}, "description": None}
+        intent = self.new_setup_intent(
+            customer=session["customer"],
+            types=list(session["payment_method_types"]),
+            automatic=True,
+            metadata=dict(data["metadata"]),
+            description=data["description"],
+            req=AUTOMATIC,
+        )
+        self.finish_setup(intent, saved, AUTOMATIC)
+        session.update(
+            status="complete",
+            url=None,
+            setup_intent=intent["id"],
+            customer_details=objects.customer_details(email),
+        )
+        return self._complete(record)
 
     def _start_payment(
-        self, record: SessionRecord, details: dict[str, Any], status: str
+        self,
+        record: SessionRecord,
+        paid_with: dict[str, Any],
+        status: str,
+        details: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """The session's PaymentIntent and charge, paid with ``paid_with`` (a PaymentMethod);
+        ``details``: the charge's method details where the PaymentMethod has fewer."""
         session = record.obj
         now = self.now()
         pi_data = record.payment_intent_data
-        payment_method = objects.new_id("pm")
         receipt_email = pi_data["receipt_email"]
+        future = pi_data.get("setup_future_usage")
+        customer = session["customer"]
+        if future and customer is None:
+            # Checkout makes a Customer to keep a method saved for later use
+            made = objects.customer(
+                created=now, email=session["customer_email"], name=None, metadata={}
+            )
+            self._data.customers[made["id"]] = made
+            self._emit("customer.created", made, AUTOMATIC)
+            customer = session["customer"] = made["id"]
         intent = objects.payment_intent(
             created=now,
             amount=session["amount_total"],
             currency=session["currency"],
             status=status,
-            payment_method=payment_method,
-            payment_method_type=details["type"],
+            payment_method=paid_with["id"],
+            payment_method_type=paid_with["type"],
             metadata=dict(pi_data["metadata"]),
             description=pi_data["description"],
             receipt_email=receipt_email,
             payment_method_configuration=session["payment_method_configuration_details"]["id"],
+            customer=customer,
+            setup_future_usage=future,
         )
+        if details is None:
+            details = self._charge_details(paid_with)
         the_charge = objects.charge(
             created=now,
             amount=session["amount_total"],
             currency=session["currency"],
             status="succeeded" if status == "succeeded" else "pending",
             payment_intent_id=intent["id"],
-            payment_method=payment_method,
+            payment_method=paid_with["id"],
             payment_method_details=details,
             metadata=dict(pi_data["metadata"]),
             description=pi_data["description"],
             email=session["customer_email"],
             receipt_email=receipt_email,
         )
+        the_charge["customer"] = customer
         intent["latest_charge"] = the_charge["id"]
         self._data.payment_intents[intent["id"]] = intent
         self._data.charges[the_charge["id"]] = the_charge
+        if future and customer is not None and paid_with["type"] not in REDIRECT_METHODS:
+            self._attach(paid_with, customer, AUTOMATIC)
         session.update(
             status="complete",
             url=None,
@@ -559,6 +688,8 @@ class Store:
                 event_type = "checkout.session.async_payment_failed"
             if record is not None:
                 self._emit(event_type, record.obj, AUTOMATIC)
+            else:
+                self.settle_api_intent(intent, succeed, AUTOMATIC)
 
     # -- payment intents, charges, refunds, disputes ------------------------------------------
 
