@@ -1,4 +1,4 @@
-"""The one FastAPI app: ``/checkout``, ``/webhooks/stripe`` and ``/health``.
+"""The one FastAPI app: ``/checkout``, ``/autopay``, ``/webhooks/stripe`` and ``/health``.
 
 Routes are thin: they parse, call a service (``checkout.open_checkout``,
 ``payments.plan`` + ``Store.apply``) and answer. The same app runs under
@@ -29,8 +29,12 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions import overpay
+from functions.autopay import saved
+from functions.autopay.enrol import NO_PORTAL, enrol
+from functions.autopay.returned import setup_returned
+from functions.autopay.stripe_api import StripeObjects
 from functions.checkout import NOT_FOUND, Redirect, open_checkout
-from functions.events import NotUnderstood, review, understand
+from functions.events import AUTOPAY_KINDS, NotUnderstood, review, understand
 from functions.methods import offered_method, paid_with
 from functions.notices import STYLE_SOURCE, Notice, render, returned
 from functions.payments import HANDLED, plan
@@ -55,6 +59,7 @@ _INVOICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SESSION = re.compile(r"cs_(?:test_|live_)?[A-Za-z0-9]{1,250}")
 _INSTALMENT = re.compile(r"[1-9][0-9]{0,3}")
+_CLIENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # a client id, as the content's slugs
 # A Host header that can be named in a Content-Security-Policy as it is
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 
@@ -73,6 +78,13 @@ class Services:
     # the outbox's work only: a request never waits for mail or the site
     mailer: Mailer | None = None
     site: Site | None = None
+    # autopay's Customers, SetupIntents, PaymentIntents, PaymentMethods: by default the same
+    # SDK client as ``sessions`` (``config.StripeSessions`` answers both)
+    stripe: StripeObjects | None = None
+
+    def __post_init__(self) -> None:
+        if self.stripe is None and isinstance(self.sessions, StripeObjects):
+            self.stripe = self.sessions
 
     def day(self) -> date:
         return self.today() if self.today else datetime.now(ZoneInfo(self.timezone)).date()
@@ -173,6 +185,8 @@ def create_app(services: Services) -> FastAPI:
             return form.get(name, [""])[0]
 
         invoice, token, instalment = field("invoice"), field("token"), field("instalment")
+        # the Pay form's box "save this method and pay future invoices automatically"
+        autopay = field("autopay") == "on"
         if not (
             _INVOICE.fullmatch(invoice)
             and _TOKEN.fullmatch(token)
@@ -190,10 +204,57 @@ def create_app(services: Services) -> FastAPI:
             token=token,
             instalment=instalment or None,
             today=services.day(),
+            autopay=autopay,
+            stripe=services.stripe,
         )
         if isinstance(result, Redirect):
             return RedirectResponse(result.url, status_code=303)
         return _page(result)
+
+    @app.post("/autopay")
+    async def autopay(request: Request) -> Response:
+        """The portal's autopay forms: on, change the method, off."""
+        body = await _read(request, MAX_BODY)
+        if body is None:
+            return _plain(413, "Request too large.")
+        form = parse_qs(body.decode("utf-8", "replace"))
+
+        def field(name: str) -> str:
+            return form.get(name, [""])[0]
+
+        client, token, action = field("client"), field("token"), field("action")
+        if not (_CLIENT.fullmatch(client) and _TOKEN.fullmatch(token)) or services.stripe is None:
+            return _plain(404, NO_PORTAL)
+        result = await run_in_threadpool(
+            enrol,
+            store=services.store,
+            snapshots=services.snapshots,
+            sessions=services.sessions,
+            stripe=services.stripe,
+            secret=services.portal_secret,
+            client_id=client,
+            token=token,
+            action=action,
+            today=services.day(),
+        )
+        if isinstance(result, Redirect):
+            return RedirectResponse(result.url, status_code=303)
+        return _page(result)
+
+    @app.get("/autopay/done")
+    async def autopay_done(session: str = "") -> Response:
+        """Where Stripe's setup page returns: whether the method is saved, at once."""
+        if not _SESSION.fullmatch(session):
+            return _plain(404, NO_PORTAL)
+        found = await run_in_threadpool(
+            setup_returned,
+            store=services.store,
+            snapshots=services.snapshots,
+            sessions=services.sessions,
+            secret=services.portal_secret,
+            session_id=session,
+        )
+        return _page(found) if found is not None else _plain(404, NO_PORTAL)
 
     @app.get("/paid")
     async def paid(session: str = "") -> Response:
@@ -219,7 +280,10 @@ def create_app(services: Services) -> FastAPI:
         event = await run_in_threadpool(verify, payload, signature, services.webhook_secret)
         if event is None:
             return JSONResponse({"error": "invalid signature or body"}, status_code=400)
-        return JSONResponse(await run_in_threadpool(receive, services, event, payload))
+        try:
+            return JSONResponse(await run_in_threadpool(receive, services, event, payload))
+        except saved.TryAgain:  # Stripe could not be asked about a saved method: send it again
+            return JSONResponse({"error": "try again later"}, status_code=503)
 
     return app
 
@@ -275,9 +339,17 @@ def record(services: Services, event: Mapping[str, Any]) -> bool:
         # the billing rules ignore payments dated after it
         received = min(received, services.day())
     kind, day = event["type"], received.isoformat()
+    if "data" in event and kind in AUTOPAY_KINDS:  # checked as an automatic charge's
+        from functions.autopay.recording import record_intent
+
+        return record_intent(services.store, event, day)
     if kind not in HANDLED:  # its object was not checked, so it is not read
         return services.store.apply(plan(event, None, None, day))
     obj = event["data"]["object"]
+    if obj.get("mode") == "setup":  # a method saved for autopay (events.SetupSession)
+        if services.stripe is None:
+            raise saved.TryAgain("no Stripe client to read the saved method with")
+        return saved.from_setup(services.store, services.stripe, event, services.day())
     session = services.store.session(obj["id"]) if kind.startswith("checkout.session.") else None
     intent = obj.get("payment_intent")
     existing = services.store.payment(intent) if isinstance(intent, str) else None
@@ -292,9 +364,14 @@ def record(services: Services, event: Mapping[str, Any]) -> bool:
     beyond = 0
     if existing is None and kind != "checkout.session.async_payment_failed":
         beyond = _beyond(services, session, str(intent), others, received)
-    return services.store.apply(
+    applied = services.store.apply(
         plan(event, session, existing, day, method=method, others=others, beyond=beyond)
     )
+    if session.autopay and kind == "checkout.session.completed" and services.stripe is not None:
+        # the client also asked to pay future invoices with this method: saved after the
+        # payment, and again on a redelivery (which the save makes harmless)
+        saved.from_payment(services.store, services.stripe, event, session, services.day())
+    return applied
 
 
 def _beyond(

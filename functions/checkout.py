@@ -13,13 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from functions.autopay.customers import client_customer
+from functions.autopay.stripe_api import StripeObjects
 from functions.methods import BANK_DEBITS
 from functions.notices import Notice, invoice_page, translations
 from functions.recorded import invoice_account
 from functions.sessions import SessionsApi
 from functions.snapshots import Snapshots
 from functions.store.base import CheckoutSession, Store
+from site_builder.billing.autopay import autopay_policy
 from site_builder.bundle import ClientBundle
+from site_builder.model import PAYMENT_METHOD_TYPES, Agency
 from site_builder.money import MoneyError, to_stripe
 from site_builder.tokens import token_matches
 
@@ -48,8 +52,14 @@ def open_checkout(
     instalment: str | None,
     today: date,
     now: float | None = None,
+    autopay: bool = False,
+    stripe: StripeObjects | None = None,
 ) -> Redirect | Notice:
     """Stripe's page for the amount due today, or a page that says why not.
+
+    ``autopay``: the client ticked "save this method and pay future invoices automatically";
+    where the agency offers autopay the session saves the paying method to the client's
+    Customer (``stripe`` makes it), else the box is ignored and the invoice paid as usual.
 
     404: an unknown invoice or a wrong token (the same answer); 409: nothing Stripe can be
     asked to charge; 502: Stripe refused or could not be reached.
@@ -113,14 +123,22 @@ def open_checkout(
             % {"why": exc},
         )
 
-    reusable = store.open_session(invoice, n, amount, now)
+    saving = (
+        autopay
+        and stripe is not None
+        and autopay_policy(bundle.agency, bundle.client).mode != "off"
+    )
+    reusable = store.open_session(invoice, n, amount, now, autopay=saving)
     if reusable is not None:
         return Redirect(reusable.url)
-    import stripe  # here: the health check's cold start does not load the SDK
+    import stripe as sdk  # here: the health check's cold start does not load the SDK
 
     try:
-        session = _create(sessions, bundle, token, invoice, n, amount, st.currency, today, now)
-    except stripe.StripeError as exc:
+        customer = client_customer(store, stripe, bundle) if saving and stripe else None
+        session = _create(
+            sessions, bundle, token, invoice, n, amount, st.currency, today, now, customer
+        )
+    except sdk.StripeError as exc:
         # the client sees a page that says what to do; the agency sees Stripe's own words
         log.warning("checkout %s: Stripe refused the session: %s", invoice, exc)
         return refused(
@@ -142,7 +160,9 @@ def _create(
     currency: str,
     today: date,
     now: float,
+    customer: str | None = None,
 ) -> CheckoutSession:
+    """The session; with ``customer``, one that also saves the paying method for autopay."""
     agency, client = bundle.agency, bundle.client
     portal = f"{agency.portal_url}/c/{token}"
     billing = next(c for c in client.contacts if c.role == "billing")
@@ -167,7 +187,7 @@ def _create(
         ],
         "client_reference_id": invoice,
         "customer_email": billing.email,
-        "locale": _stripe_locale(bundle.locale),
+        "locale": stripe_locale(bundle.locale),
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "expires_at": int(now) + SESSION_LIFETIME,
@@ -175,12 +195,16 @@ def _create(
         "success_url": f"{agency.api_url.rstrip('/')}/paid?session={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{portal}/invoices/{invoice}.html",
     }
-    if agency.allowed_payment_method_types:
-        # API versions from 2026-09-30 refuse payment_method_types; exclude the rest instead
-        params["excluded_payment_method_types"] = [
-            t for t in _EXCLUDABLE if t not in agency.allowed_payment_method_types
-        ]
+    if excluded := excluded_methods(agency, currency):
+        params["excluded_payment_method_types"] = excluded
     key = f"checkout:{invoice}:{n or 0}:{amount}:{today.isoformat()}"
+    if customer is not None:
+        # the paying method is saved to the client's Customer for off-session charges; Stripe
+        # takes a customer or a customer_email, not both (the Customer has the address)
+        del params["customer_email"]
+        params["customer"] = customer
+        params["payment_intent_data"]["setup_future_usage"] = "off_session"
+        key += ":autopay"  # another session than the plain one for the same amount
     created = sessions.create(params, {"idempotency_key": key})
     return CheckoutSession(
         id=created["id"],
@@ -191,9 +215,25 @@ def _create(
         currency=currency,
         url=created["url"],
         expires_at=int(created["expires_at"]),
+        autopay=customer is not None,
     )
 
 
-def _stripe_locale(locale: str) -> str:
+def excluded_methods(agency: Agency, currency: str) -> list[str] | None:
+    """What a session in ``currency`` must not offer; None: Stripe's dynamic methods decide.
+
+    The agency's list for the currency (``payment_methods``), else its
+    ``allowed_payment_method_types`` for every currency. API versions from 2026-09-30 refuse
+    ``payment_method_types``, so a list is sent as the methods left out instead.
+    """
+    wanted = (agency.payment_methods or {}).get(currency.upper())
+    if wanted:
+        return [t for t in PAYMENT_METHOD_TYPES if t not in wanted]
+    if agency.allowed_payment_method_types:
+        return [t for t in _EXCLUDABLE if t not in agency.allowed_payment_method_types]
+    return None
+
+
+def stripe_locale(locale: str) -> str:
     tag = locale.replace("_", "-")
     return {"zh-Hans": "zh", "zh-Hant": "zh-TW"}.get(tag, tag.split("-")[0])

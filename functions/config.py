@@ -21,7 +21,8 @@ STRIPE_TIMEOUT = 8
 
 
 class StripeSessions:
-    """Checkout Sessions through the real SDK, imported on first use (cold starts stay light).
+    """Checkout Sessions (and autopay's Customers, SetupIntents, PaymentIntents and
+    PaymentMethods) through the real SDK, imported on first use (cold starts stay light).
 
     ``STRIPE_API_BASE`` points the SDK at the local Stripe-compatible server.
     """
@@ -36,17 +37,35 @@ class StripeSessions:
     def retrieve(self, session_id: str, params: dict[str, Any] | None = None) -> Any:
         return self._sessions().retrieve(session_id, params)
 
+    # autopay's objects (functions/autopay/stripe_api.py), through the same client
+    def create_customer(self, params: dict[str, Any], options: dict[str, Any]) -> Any:
+        return self._client().v1.customers.create(params, options)
+
+    def retrieve_setup_intent(self, intent: str, params: dict[str, Any] | None = None) -> Any:
+        return self._client().v1.setup_intents.retrieve(intent, params)
+
+    def retrieve_payment_intent(self, intent: str, params: dict[str, Any] | None = None) -> Any:
+        return self._client().v1.payment_intents.retrieve(intent, params)
+
+    def create_payment_intent(self, params: dict[str, Any], options: dict[str, Any]) -> Any:
+        return self._client().v1.payment_intents.create(params, options)
+
+    def detach_payment_method(self, method: str) -> Any:
+        return self._client().v1.payment_methods.detach(method)
+
     def _sessions(self) -> Any:
+        return self._client().v1.checkout.sessions
+
+    def _client(self) -> Any:
         if self._api is None:
             import stripe
 
             bases = {"api": self.api_base} if self.api_base else {}
-            client = stripe.StripeClient(
+            self._api = stripe.StripeClient(
                 self.api_key,
                 base_addresses=bases,  # type: ignore[arg-type]
                 http_client=stripe.new_default_http_client(timeout=STRIPE_TIMEOUT),
             )
-            self._api = client.v1.checkout.sessions
         return self._api
 
 

@@ -49,6 +49,8 @@ def _id(*prefixes: str, max_length: int = MAX_ID) -> Any:
 EventId = _id("evt")
 SessionId = _id("cs_test", "cs_live", "cs")
 PaymentIntentId = _id("pi", max_length=MAX_PAYMENT_ID)
+CustomerId = _id("cus")
+SetupIntentId = _id("seti")
 ChargeId = _id("ch", "py")  # "py_": a charge of a bank payment (ACH, SEPA)
 DisputeId = _id("dp", "du")  # "du_": a dispute of a bank payment
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]  # Stripe's units; strict: never a bool
@@ -76,6 +78,53 @@ class PaidSession(_Model):
 
 class ExpiredSession(_Model):
     id: SessionId
+
+
+class SetupMetadata(_Model):
+    """What /autopay put on the setup session: whose method it saves."""
+
+    client: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    purpose: Literal["autopay"]
+
+
+class SetupSession(_Model):
+    """A Checkout Session in ``setup`` mode (autopay's enrolment), completed."""
+
+    id: SessionId
+    mode: Literal["setup"]
+    customer: CustomerId
+    setup_intent: SetupIntentId
+    metadata: SetupMetadata
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
+
+
+class AutopayMetadata(_Model):
+    """What the daily job put on an automatic charge (``functions/autopay/charges.py``)."""
+
+    invoice: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    client: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    instalment: Annotated[str, StringConstraints(pattern=r"^(|[1-9][0-9]{0,3})$")] = ""
+    amount: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,15}$")]  # our minor units
+    autopay: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?$")]  # the attempt
+    charge_day: Annotated[str, StringConstraints(pattern=r"^(|\d{4}-\d{2}-\d{2})$")] = ""
+
+
+class IntentError(_Model):
+    code: Code | None = None
+    decline_code: Code | None = None
+
+
+class AutopayIntent(_Model):
+    """A PaymentIntent the daily job created off-session (its metadata says so)."""
+
+    id: PaymentIntentId
+    amount: Amount
+    currency: Currency
+    metadata: AutopayMetadata
+    payment_method_types: Annotated[list[MethodType], Field(max_length=100)] = []
+    last_payment_error: IntentError | None = None
 
 
 class Charge(_Model):
@@ -121,6 +170,21 @@ class SessionExpiredEvent(Event):
     data: Data[ExpiredSession]
 
 
+class SetupCompletedEvent(Event):
+    data: Data[SetupSession]
+
+
+class AutopayIntentEvent(Event):
+    data: Data[AutopayIntent]
+
+
+# A PaymentIntent's events are read only for an automatic charge (``metadata.autopay``): a
+# Checkout payment is recorded from its session's events
+AUTOPAY_KINDS = frozenset(
+    {"payment_intent.succeeded", "payment_intent.processing", "payment_intent.payment_failed"}
+)
+
+
 class RefundEvent(Event):
     data: Data[Charge]
 
@@ -155,6 +219,10 @@ def understand(body: Mapping[str, Any]) -> Event | NotUnderstood:
     """The event, checked against the schema of its type; or what failed."""
     kind = body.get("type")
     model = KINDS.get(kind, Event) if isinstance(kind, str) else Event
+    if kind == "checkout.session.completed" and _mode(body) == "setup":
+        model = SetupCompletedEvent  # a saved method (functions/autopay/saved.py), no money
+    if kind in AUTOPAY_KINDS and _is_autopay(body):
+        model = AutopayIntentEvent  # an automatic charge (functions/autopay/recording.py)
     try:
         return model.model_validate(body)
     except ValidationError as exc:
@@ -180,6 +248,19 @@ def review(failure: NotUnderstood, body: bytes) -> Change:
         "excerpt": excerpt + ("…" if len(body) > EXCERPT_BYTES else ""),
     }
     return Change(key, reviews=[details])
+
+
+def _mode(body: Mapping[str, Any]) -> Any:
+    data = body.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    return obj.get("mode") if isinstance(obj, Mapping) else None
+
+
+def _is_autopay(body: Mapping[str, Any]) -> bool:
+    data = body.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    metadata = obj.get("metadata") if isinstance(obj, Mapping) else None
+    return isinstance(metadata, Mapping) and "autopay" in metadata
 
 
 def _usable_id(value: Any) -> str | None:

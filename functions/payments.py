@@ -125,6 +125,67 @@ def _session_event(
     )
 
 
+def plan_autopay(
+    event_id: str,
+    intent: Mapping[str, Any],
+    existing: Payment | None,
+    received: str,
+    *,
+    method: str,
+    succeeded: bool,
+) -> Change:
+    """An automatic charge that succeeded (or is processing: a bank debit), recorded as a
+    Checkout payment is: the payment (by its PaymentIntent, so the job's record and the
+    webhook's meet in one), the re-publish, and once it succeeded the receipt (numbered by
+    the store). ``intent`` has ``id``, ``amount`` and ``currency`` in Stripe's units, and the
+    job's ``metadata`` (``functions/autopay/charges.py``)."""
+    md = intent["metadata"]
+    currency = str(intent.get("currency", "")).upper()
+    amount = _ours(intent.get("amount"), currency)
+    if amount is None or str(amount) != str(md.get("amount")):
+        # never mark an invoice paid with money it was not asked for
+        return Change(
+            event_id,
+            reviews=[
+                {
+                    "problem": "amount of an automatic charge differs from its attempt",
+                    "payment": intent["id"],
+                    "invoice": md.get("invoice"),
+                    "expected": md.get("amount"),
+                    "received": [intent.get("amount"), currency],  # in Stripe's units
+                }
+            ],
+        )
+    payment = Payment(
+        id=intent["id"],
+        invoice=md["invoice"],
+        client=md["client"],
+        amount=amount,
+        currency=currency,
+        received=received,
+        method=method,
+        status="succeeded" if succeeded else "pending",
+        instalment=int(md["instalment"]) if md.get("instalment") else None,
+    )
+    if existing is not None and existing.method != "other":
+        payment = replace(payment, method=existing.method)
+    return Change(
+        event_id, payments=[payment], outbox=_follow_up(payment, event_id, receipt=succeeded)
+    )
+
+
+def plan_autopay_failed(event_id: str, existing: Payment | None) -> Change:
+    """An automatic charge that failed: a bank debit that was processing reopens its invoice
+    (a card's decline recorded no payment: nothing to change but the event seen)."""
+    if existing is None or existing.status == "succeeded":
+        return Change(event_id)
+    return Change(
+        event_id,
+        payments=[replace(existing, status="failed")],
+        outbox=[_publish(existing.client, event_id)],
+    )
+
+
 def _paid_twice(payment: Payment, known: _Known) -> dict[str, Any]:
     earlier = [p for p in known.others if p.status != "failed" and p.id != payment.id]
     refund = f"{to_major(known.beyond, payment.currency)} {payment.currency}"

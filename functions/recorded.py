@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from functions.store.base import Payment, Store
 from site_builder.bundle import Account, ClientBundle, accounts, with_payments, with_receipts
 from site_builder.model import Payment as ContentPayment
+from site_builder.model import SavedMethod
 from site_builder.money import to_major
 
 
@@ -71,10 +73,30 @@ def receipt_numbers(store: Store) -> dict[str, dict[str, str]]:
 def with_store_payments(bundle: ClientBundle, store: Store) -> ClientBundle:
     """A client's snapshot plus every payment the store recorded for its invoices, and the
     receipt numbers it gave the snapshot's offline payments (the build's own rule:
-    ``bundle.with_receipts``), so a re-publish names each receipt page as the build does."""
+    ``bundle.with_receipts``), so a re-publish names each receipt page as the build does;
+    and the client's saved method while it is on autopay (``bundle.autopay``)."""
     recorded = (p for invoice in bundle.invoices for p in store.payments(invoice.number))
     counted = with_payments(bundle, as_content(recorded))
-    return with_receipts(counted, store.offline_receipt_numbers(bundle.client.id))
+    counted = with_receipts(counted, store.offline_receipt_numbers(bundle.client.id))
+    found = store.method(bundle.client.id)
+    return counted.model_copy(update={"autopay": saved_method(found) if found else None})
+
+
+def saved_method(record: Mapping[str, Any]) -> SavedMethod:
+    """A saved method's store record as the bundle and the pages take it."""
+    return SavedMethod(
+        type=record["type"],
+        brand=record.get("brand"),
+        last4=record.get("last4") or "",
+        customer=record.get("customer"),
+        id=record["payment_method"],
+    )
+
+
+def methods_by_client(store: Store) -> dict[str, SavedMethod]:
+    """Every client on autopay and its saved method: what ``portal build`` adds to the
+    bundles it renders (``build(methods=...)``)."""
+    return {m["client"]: saved_method(m) for m in store.methods()}
 
 
 def invoice_account(bundle: ClientBundle, store: Store, number: str, today: date) -> Account | None:

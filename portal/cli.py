@@ -17,11 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.text import Text
 
 from functions.deliveries import load_ledger
-from functions.recorded import by_client, receipt_numbers
+from functions.recorded import by_client, methods_by_client, receipt_numbers
 from functions.store.sqlite import SqliteStore
 from portal import scaffold
 from portal.plural import plural
-from portal.status_output import tables
+from portal.status_output import autopay_tables, tables
 from site_builder.build import build as run_build
 from site_builder.errors import ContentInvalid
 from site_builder.importer import FileRefused, MappingInvalid, import_csv
@@ -145,6 +145,7 @@ def build(
     problems: list[str] = []
     recorded = by_client(store, problems) if store is not None else {}
     receipts = receipt_numbers(store) if store is not None else {}
+    methods = methods_by_client(store) if store is not None else {}  # autopay, on the pages
     try:
         if show_bar:
             with Progress(
@@ -164,10 +165,17 @@ def build(
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                     recorded=recorded,
                     receipts=receipts,
+                    methods=methods,
                 )
         else:
             report = run_build(
-                content, out, _today(today), force=force, recorded=recorded, receipts=receipts
+                content,
+                out,
+                _today(today),
+                force=force,
+                recorded=recorded,
+                receipts=receipts,
+                methods=methods,
             )
     except ContentInvalid as exc:
         _report_problems(exc)
@@ -180,7 +188,9 @@ def build(
         load_ledger(store, report.ledger_changes, report.day, republish=False)
         if (numbered := receipt_numbers(store)) != receipts:
             # offline receipts numbered by that load: their pages are named by the numbers
-            run_build(content, out, report.day, recorded=recorded, receipts=numbered)
+            run_build(
+                content, out, report.day, recorded=recorded, receipts=numbered, methods=methods
+            )
     report_page = write_report(out, content, store)
     for problem in [*problems, *map(str, report.set_aside)]:  # the store's, not the content's
         err_console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
@@ -307,8 +317,12 @@ def status(
             "run portal build for payment dates (paid this month, late payers, collected)",
             soft_wrap=True,
         )
+    autopay = _autopay_status(store, out, found.figures.today) if store is not None else None
     if output == "json":
-        sys.stdout.buffer.write(dumps(found.document()))
+        document = found.document()
+        if autopay is not None:
+            document["autopay"] = autopay.document()
+        sys.stdout.buffer.write(dumps(document))
     elif output == "csv":
         sys.stdout.write(client_csv(found.figures))
     else:
@@ -322,8 +336,18 @@ def status(
             soft_wrap=True,
         )
         width = out_console.width
-        for renderable in tables(figures, found.attention, found.agency.locale, width):
+        shown = tables(figures, found.attention, found.agency.locale, width)
+        shown += autopay_tables(autopay, width) if autopay is not None else []
+        for renderable in shown:
             out_console.print(renderable, soft_wrap=isinstance(renderable, Text))
+
+
+def _autopay_status(store: SqliteStore, out: Path, today: date) -> AutopayStatus:
+    """Automatic payments from the store and the build's snapshots (functions/autopay)."""
+    from functions.autopay.status import autopay_status
+    from functions.snapshots import FolderSnapshots
+
+    return autopay_status(store, FolderSnapshots(out / "build" / "clients"), today)
 
 
 @app.command("import")
@@ -464,6 +488,9 @@ def _adapter(endpoint_url: str | None) -> AdapterFactory | None:
 # (its imports are local: the other commands do not pay for the reminder job's modules)
 
 if TYPE_CHECKING:
+    from functions.autopay.charges import ChargeReport, ChargeRow
+    from functions.autopay.status import AutopayStatus
+    from functions.autopay.stripe_api import StripeObjects
     from functions.reminders.job import RemindReport
     from infra.deploy import AdapterFactory
 
@@ -500,6 +527,7 @@ def remind(
     Brings build/ up to date first (a build for the same day as the last one, which
     re-renders only what changed, and loads the changes into the store).
     """
+    from functions.autopay.charges import run as run_charges
     from functions.reminders.job import run as run_reminders
     from functions.snapshots import FolderSnapshots, OverlaySnapshots
     from site_builder import content as cnt
@@ -540,6 +568,7 @@ def remind(
             day,
             recorded=by_client(store, problems),
             receipts=receipt_numbers(store),
+            methods=methods_by_client(store),
             secret=secret,
             in_memory=dry_run,
         )
@@ -551,6 +580,11 @@ def remind(
     with tempfile.TemporaryDirectory() as scratch:
         deciding = store.copy(Path(scratch) / "dry-run.sqlite3") if dry_run else store
         load_ledger(deciding, built.ledger_changes, day)  # and new offline payments' receipts
+        snapshots = OverlaySnapshots(built.snapshots, FolderSnapshots(out / "build" / "clients"))
+        # the automatic charges first: a part charged today gets no reminder
+        charges = run_charges(
+            deciding, snapshots, Theme(), day, secret=secret, stripe=_stripe(), dry_run=dry_run
+        )
         report = run_reminders(
             deciding,
             OverlaySnapshots(built.snapshots, FolderSnapshots(out / "build" / "clients")),
@@ -559,7 +593,7 @@ def remind(
             secret=secret,
             dry_run=dry_run,
         )
-    _print_reminders(report, store, output)
+    _print_reminders(report, store, output, charges)
     if dry_run and built.clients_rendered:
         err_console.print(
             f"Dry run: built in memory for {day} ({plural(built.clients_rendered, 'client')} "
@@ -569,17 +603,81 @@ def remind(
         )
 
 
-def _print_reminders(report: RemindReport, store: SqliteStore, output: str) -> None:
+def _stripe() -> StripeObjects | None:
+    """Stripe for the automatic charges, as ``portal serve`` reaches it (STRIPE_SECRET_KEY,
+    STRIPE_API_BASE for the local Stripe-compatible server); None without a key."""
+    from functions.config import StripeSessions
+
+    key = os.environ.get("STRIPE_SECRET_KEY")
+    return StripeSessions(key, os.environ.get("STRIPE_API_BASE")) if key else None
+
+
+def _print_charges(charges: ChargeReport, say: Console) -> None:
+    """The automatic charges of the run, a line each, before the reminders' summary."""
+    verb = "Would charge" if charges.dry_run else "Charged"
+    lines = [
+        *(f"{verb} {r.amount} to {r.method} for {_part(r)}." for r in charges.charged),
+        *(
+            f"Charged {r.amount} to {r.method} for {_part(r)} (processing)."
+            for r in charges.processing
+        ),
+        *(
+            f"Charge of {r.amount} to {r.method} for {_part(r)} failed ({r.reason})."
+            for r in charges.failed
+        ),
+        *(
+            f"Pre-charge notice {'would be ' if charges.dry_run else ''}queued for {_part(r)} "
+            f"({r.amount} to {r.method})."
+            for r in charges.notices
+        ),
+        *(
+            f"Automatic payments turned off for {c}: its method kept failing."
+            for c in charges.turned_off
+        ),
+    ]
+    for line in lines:
+        say.print(line, markup=False, highlight=False, soft_wrap=True)
+    if charges.clients:
+        made = "would be made" if charges.dry_run else "made"
+        say.print(
+            f"{plural(charges.clients, 'client')} on automatic payments; "
+            f"{plural(len(charges.charged), 'charge')} {made}"
+            + (f", {charges.already} taken by another run" if charges.already else "")
+            + ".",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    for problem in charges.problems:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(problem)}", soft_wrap=True)
+
+
+def _part(row: ChargeRow) -> str:
+    part = f"{row.invoice}, instalment {row.instalment}" if row.instalment else row.invoice
+    return f"{part} ({row.client}, attempt {row.attempt})" if row.attempt else part
+
+
+def _print_reminders(
+    report: RemindReport, store: SqliteStore, output: str, charges: ChargeReport | None = None
+) -> None:
+    import orjson
+
     from portal import remind_output
 
     say = out_console  # the summary follows the table; after JSON or CSV, stdout is theirs
     if output == "json":
-        sys.stdout.buffer.write(remind_output.dumps(report))
+        document = orjson.loads(remind_output.dumps(report))
+        if charges is not None:
+            document["autopay"] = charges.document()
+        options = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
+        sys.stdout.buffer.write(orjson.dumps(document, option=options) + b"\n")
         say = err_console
     elif output == "csv":
         sys.stdout.write(remind_output.reminders_csv(report.sent))
         say = err_console
-    elif report.sent:
+    if charges is not None:
+        _print_charges(charges, say)
+    if output not in ("json", "csv") and report.sent:
         title = "Would send" if report.dry_run else "Queued"
         shown, notes = remind_output.for_terminal(
             report.sent, f"{title} on {report.day.isoformat()}", out_console.width

@@ -8,7 +8,7 @@ each figure labelled. JSON and CSV (site_builder/receivables/output.py) have eve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -18,6 +18,9 @@ from site_builder.formatting import format_money, money_formatter
 from site_builder.receivables.attention import Attention, attention_lines
 from site_builder.receivables.figures import BUCKET_LABELS, BUCKETS, Receivables
 from site_builder.receivables.output import percent
+
+if TYPE_CHECKING:  # the functions' modules load only when a store is there to read
+    from functions.autopay.status import AutopayStatus
 
 TABLE_ROWS = 25  # clients shown in the terminal; json and csv list them all
 
@@ -137,6 +140,57 @@ def tables(figures: Receivables, attention: Attention, locale: str, width: int) 
             Text(f"{len(shown)} of {len(figures.clients)} clients; --format csv lists them all")
         )
     result += _attention(attention, locale)
+    return result
+
+
+UPCOMING = (
+    Column("Day", essential=True),
+    Column("Client", essential=True),
+    Column("Invoice", essential=True),
+    Column("Amount", essential=True, justify="right"),
+    Column("Method"),
+)
+FAILURES = (
+    Column("Client", essential=True),
+    Column("Invoice", essential=True),
+    Column("Reason", essential=True),
+    Column("Next retry", essential=True),
+)
+
+
+def autopay_tables(status: AutopayStatus, width: int) -> list[Any]:
+    """Clients on automatic payments, the charges of the next two weeks, the failures."""
+    if not status.on:
+        return []
+    on = ", ".join(f"{o.client} ({o.method})" for o in status.on)
+    result: list[Any] = [Text(f"On automatic payments: {on}")]
+    if status.upcoming:
+        cells: dict[str, list[str]] = {c.header: [] for c in UPCOMING}
+        for u in status.upcoming:
+            part = f"{u.invoice} #{u.instalment}" if u.instalment else u.invoice
+            for header, cell in (
+                ("Day", u.day),
+                ("Client", u.client),
+                ("Invoice", part if u.attempt == 1 else f"{part} (retry {u.attempt - 1})"),
+                ("Amount", u.shown),
+                ("Method", u.method),
+            ):
+                cells[header].append(cell)
+        result += _table(UPCOMING, cells, "Automatic charges, next 14 days", width)
+    else:
+        result.append(Text("No automatic charges in the next 14 days.", style="dim"))
+    if status.failures:
+        cells = {c.header: [] for c in FAILURES}
+        for f in status.failures:
+            part = f"{f.invoice} #{f.instalment}" if f.instalment else f.invoice
+            for header, cell in (
+                ("Client", f.client),
+                ("Invoice", f"{part}, {f.day}"),
+                ("Reason", f.reason),
+                ("Next retry", f.next_retry or "none: the client pays from the link"),
+            ):
+                cells[header].append(cell)
+        result += _table(FAILURES, cells, "Failed automatic charges", width)
     return result
 
 

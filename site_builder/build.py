@@ -21,6 +21,7 @@ build. Content errors still stop it, atomically.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -32,12 +33,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from site_builder import changes, manifest
 from site_builder import content as cnt
-from site_builder import manifest
 from site_builder.bundle import payment_record
 from site_builder.errors import ContentError, ContentInvalid
 from site_builder.generators import PARALLEL_FROM, ClientJob, ClientResult, run_clients
-from site_builder.model import Agency, Client, Payment
+from site_builder.model import Agency, Client, Payment, SavedMethod
 from site_builder.pdfs import PdfCache, pdf_path, render_pending
 from site_builder.render import Theme
 from site_builder.tokens import portal_secret, secret_fingerprint
@@ -97,13 +98,22 @@ def _read_all(root: Path, sources: list[cnt.Source], workers: int) -> list[cnt.R
         return [cnt.read(root, s) for s in sources]
     size = max(64, len(sources) // (workers * 8))
     chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.starmap(_read_chunk, [(root, c) for c in chunks])
-    return [
-        cnt.Raw(source, *fields)
-        for chunk, part in zip(chunks, parts, strict=True)
-        for source, fields in zip(chunk, part, strict=True)
-    ]
+    # millions of new containers, none of them garbage: the cycle collector would walk the
+    # growing heap again and again while they arrive (as in status, RESULTS.md)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        # the workers collect as usual: a parse leaves cycles behind (the loader's own)
+        with multiprocessing.get_context("fork").Pool(workers, gc.enable) as pool:
+            parts = pool.starmap(_read_chunk, [(root, c) for c in chunks])
+        return [
+            cnt.Raw(source, *fields)
+            for chunk, part in zip(chunks, parts, strict=True)
+            for source, fields in zip(chunk, part, strict=True)
+        ]
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _read_chunk(root: Path, sources: list[cnt.Source]) -> list[tuple[Any, ...]]:
@@ -121,6 +131,14 @@ def _settings_key(root: Path, theme: Theme, secret: str, urls: Mapping[str, str]
     return h.hexdigest()
 
 
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def _file_hash(root: Path, rel: str) -> str:
     try:
         return digest((root / rel).read_bytes())
@@ -131,9 +149,14 @@ def _file_hash(root: Path, rel: str) -> str:
 class _Owners:
     """Which client each file belongs to, from the files' own data."""
 
-    def __init__(self, previous: dict[str, manifest.FileRecord], retainers: Iterable[str]) -> None:
-        self.invoice_client: dict[str, str] = {}
-        for rel, (_, _, _, owner) in previous.items():
+    def __init__(
+        self,
+        previous: dict[str, manifest.FileRecord],
+        retainers: Iterable[str],
+        invoice_client: dict[str, str] | None = None,  # the same, from the manifest's columns
+    ) -> None:
+        self.invoice_client: dict[str, str] = invoice_client or {}
+        for rel, (_, _, _, owner) in () if invoice_client is not None else previous.items():
             if rel.startswith("invoices/") and owner:
                 self.invoice_client[rel.rpartition("/")[2].rpartition(".")[0]] = owner
         self.retainers = set(retainers)
@@ -218,6 +241,8 @@ def build(
     urls: Mapping[str, str] | None = None,
     receipts: Mapping[str, Mapping[str, str]] | None = None,
     pdfs: bool = True,
+    methods: Mapping[str, SavedMethod] | None = None,
+    changed: Iterable[str] | None = None,
 ) -> BuildReport:
     """Build the site (or with ``check_only``, just validate). Raises ContentInvalid.
 
@@ -228,12 +253,17 @@ def build(
     count as the content's own, and a client whose recorded payments changed is
     re-rendered. ``receipts`` holds the numbers the store gave offline payments, by client
     (payment id -> ``R-2026-0007``): each receipt page is named by its number, and a client
-    whose numbers changed is re-rendered. ``urls`` replaces agency.yaml's addresses (``portal_url``,
-    ``api_url``, ``checkout_url``) for this output, e.g. ``portal serve``'s local
+    whose numbers changed is re-rendered. ``methods`` holds each client's saved method while
+    it is on autopay (the store's): its pages show it, and a client whose method changed (or
+    who turned autopay off) is re-rendered. ``urls`` replaces agency.yaml's addresses
+    (``portal_url``, ``api_url``, ``checkout_url``) for this output, e.g. ``portal serve``'s local
     ones; they are part of the settings, so a change re-renders every client.
 
     ``pdfs``: a PDF beside each invoice and receipt page, linked from it (``site_builder.pdfs``:
     made only when the page changed, else taken from ``build/pdfs``); False: neither.
+
+    ``changed``: the content paths known to be all that changed since the last build that
+    succeeded (``portal serve``'s watcher); only those are looked at. None: every file is.
     """
     started = time.perf_counter()
     theme = theme or Theme()
@@ -241,25 +271,49 @@ def build(
     workers = workers or min(os.cpu_count() or 1, 8)
     report = BuildReport()
 
-    sources, errors = cnt.scan(content)
-    agency_source = next((s for s in sources if s.kind == "agency"), None)
-    validator = cnt.Validator(content)
-    agency = validator.agency(cnt.read(content, agency_source)) if agency_source else None
-    if agency is None:
-        raise ContentInvalid(errors + validator.errors)
     urls = dict(urls or {})
-    if urls:
-        agency = with_urls(agency, urls)
-    today = report.day = today or agency_today(agency)
-
     build_dir = out / "build"
     settings = _settings_key(content, theme, secret, urls)
     previous = manifest.load(build_dir) if not (check_only or force) else None
     if previous is not None and previous.settings != settings:
         previous = None
+    # The files and their stats: the last build's files with their stats taken anew when the
+    # same names are there (site_builder.changes), else a full scan.
+    stats = None if previous is None else changes.changed(content, previous.columns, changed)
+    agency_stat = _stat(content / "agency.yaml") if stats is not None else None
+    if stats is not None and agency_stat is not None:
+        listing = previous.listing  # type: ignore[union-attr]
+        agency_source = cnt.Source("agency.yaml", "agency", "agency", *agency_stat)
+        sources, errors = [], []
+    else:
+        stats = None
+        listing = changes.listing_key(content)  # before the scan: what it misses is seen next
+        sources, errors = cnt.scan(content)
+        agency_source = next((s for s in sources if s.kind == "agency"), None)
+    validator = cnt.Validator(content)
+    agency = validator.agency(cnt.read(content, agency_source)) if agency_source else None
+    if agency is None:
+        raise ContentInvalid(errors + validator.errors)
+    if urls:
+        agency = with_urls(agency, urls)
+    today = report.day = today or agency_today(agency)
+    if stats is not None:
+        assert previous is not None and previous.columns is not None
+        if not (recorded or receipts or methods) and stats == (
+            previous.columns.mtimes,
+            previous.columns.sizes,
+        ):
+            day = today.isoformat()
+            if all(not c.recorded and c.current_on(day) for c in previous.clients.values()):
+                return _unchanged(report, previous, out, started)  # the common case, at once
+        sources = [agency_source, *manifest.sources(previous, stats, cnt.Source._make)]
     full = previous is None
     prev_files = {} if previous is None else previous.files
-    owners = _Owners(prev_files, [] if previous is None else previous.retainers)
+    owners = _Owners(
+        prev_files,
+        [] if previous is None else previous.retainers,
+        None if stats is None else manifest.invoice_owners(previous),  # type: ignore[arg-type]
+    )
 
     # Which files must be read: all of them, or only the changed ones and then
     # every file of each client those changes touch.
@@ -269,7 +323,11 @@ def build(
         to_read = list(current.values())
     else:
         to_read = []
-        for rel, s in current.items():
+        # the last build's files: only those whose stat moved need a look
+        candidates = (
+            current.items() if stats is None else changes.moved(current, previous.columns, stats)  # type: ignore[union-attr]
+        )
+        for rel, s in candidates:
             old = prev_files.get(rel)
             if old and old[0] == s.mtime_ns and old[1] == s.size:
                 continue
@@ -277,14 +335,16 @@ def build(
             if old and old[2] == hashes[rel]:
                 continue
             to_read.append(s)
-    added = full or any(rel not in prev_files for rel in current)
+    # the last build's files are the same names: none added
+    added = full or (stats is None and any(rel not in prev_files for rel in current))
     if added:  # only a new file can clash with another
         errors += _duplicate_numbers(sources)
     recorded = recorded or {}
     receipts = receipts or {}
+    methods = methods or {}
     recorded_keys = {
-        cid: _recorded_key(recorded.get(cid, ()), receipts.get(cid, {}))
-        for cid in set(recorded) | set(receipts)
+        cid: _recorded_key(recorded.get(cid, ()), receipts.get(cid, {}), methods.get(cid))
+        for cid in set(recorded) | set(receipts) | set(methods)
     }
     moved = {
         cid
@@ -314,6 +374,7 @@ def build(
         for raw in _read_all(content, more, workers):
             raws[raw.source.rel] = raw
             owners.learn(raw)
+        raws = dict(sorted(raws.items()))  # in a full build's order: the snapshots keep it
 
     # Clients first: everything else refers to them.
     client_ids = {s.key for s in sources if s.kind == "client"}
@@ -364,6 +425,7 @@ def build(
             recorded,
             receipts,
             in_memory,
+            methods=methods,
             pdfs=PdfCache.for_build(build_dir) if pdfs and staging is not None else None,
         )
         done = 0
@@ -440,7 +502,16 @@ def build(
             retainers |= set(previous.retainers)
         manifest.save(
             build_dir,
-            manifest.Manifest(settings, today.isoformat(), files, records, sorted(retainers)),
+            manifest.Manifest(
+                settings,
+                today.isoformat(),
+                files,
+                records,
+                sorted(retainers),
+                sources=sources,
+                listing=listing,
+                lazy=None if previous is None else previous.lazy,
+            ),
             generated=datetime.now(ZoneInfo(agency.timezone)).isoformat(timespec="seconds"),
         )
     except BaseException:
@@ -512,11 +583,15 @@ def _unchanged(
     return report
 
 
-def _recorded_key(payments: Sequence[Payment], receipts: Mapping[str, str]) -> str:
-    if not payments and not receipts:
+def _recorded_key(
+    payments: Sequence[Payment], receipts: Mapping[str, str], method: SavedMethod | None = None
+) -> str:
+    if not payments and not receipts and method is None:
         return ""
     lines = [p.model_dump_json().encode() for p in sorted(payments, key=_by_id)]
     lines += [f"{pid} {number}".encode() for pid, number in sorted(receipts.items())]
+    if method is not None:  # autopay on, with this method: the pages say so
+        lines.append(b"autopay " + method.model_dump_json().encode())
     return digest(b"\n".join(lines))
 
 

@@ -24,7 +24,7 @@ from site_builder.billing import (
     statement,
 )
 from site_builder.billing.timeline import Timeline, timeline
-from site_builder.model import Agency, Client, Invoice, Note, Payment
+from site_builder.model import Agency, Client, Invoice, Note, Payment, SavedMethod
 from site_builder.money import to_minor
 
 
@@ -34,6 +34,9 @@ class ClientBundle(BaseModel):
     invoices: list[Invoice]  # retainers already expanded into one invoice per period
     payments: list[Payment]
     notes: list[Note]
+    # the client's saved method while it is on automatic payments, from the store (the
+    # functions fill it in); None otherwise, and always in a build without a store
+    autopay: SavedMethod | None = None
 
     @property
     def locale(self) -> str:

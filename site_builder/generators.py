@@ -7,6 +7,7 @@ content instead of receiving it pickled; each returns only its result.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from site_builder.bundle import (
 from site_builder.credits import credit_problems
 from site_builder.errors import ContentError
 from site_builder.ledger import ledger_entry, pages_change
-from site_builder.model import Agency, Client, Payment
+from site_builder.model import Agency, Client, Payment, SavedMethod
 from site_builder.money import STRIPE_CURRENCIES, stripe_problem
 from site_builder.pdfs import PdfCache, Pending, client_paper, document_key, page_url, pdf_path
 from site_builder.render import Theme
@@ -69,6 +70,9 @@ class ClientJob:
     # the store's numbers for offline receipts: client id -> payment id -> "R-2026-0007"
     receipts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     keep_snapshots: bool = False  # without staging: the snapshots in the results instead
+    # the store's saved methods of the clients on autopay (client id -> method): on the pages,
+    # never in the snapshot (the functions read the store's, which may change after a build)
+    methods: Mapping[str, SavedMethod] = field(default_factory=dict)
     pdfs: PdfCache | None = None  # None: no PDFs beside the documents, and no links to them
 
 
@@ -77,7 +81,10 @@ _JOB: ClientJob | None = None  # set before the worker processes fork, so they i
 
 def _process_chunk(client_ids: list[str]) -> list[ClientResult]:
     assert _JOB is not None
-    return [process_client(_JOB, cid) for cid in client_ids]
+    if _JOB.staging is None:
+        return [process_client(_JOB, cid) for cid in client_ids]
+    with _JOB.staging.in_background():  # the chunk's files are all written when it returns
+        return [process_client(_JOB, cid) for cid in client_ids]
 
 
 def _billing_loc(error: BillingError) -> tuple[str | int, ...]:
@@ -131,6 +138,8 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     )
     counted = with_payments(bundle, job.recorded.get(client_id, ()))
     counted = with_receipts(counted, job.receipts.get(client_id, {}))  # not in the snapshot
+    if (method := job.methods.get(client_id)) is not None:
+        counted = counted.model_copy(update={"autopay": method})
     payment_files = {raw.source.key: raw for raw in raws if raw.source.kind == "payment"}
     for problem in credit_problems(counted, invoices):
         if (raw := payment_files.get(problem.payment)) is not None:  # only content applies credit
@@ -250,6 +259,10 @@ def run_clients(
 ) -> list[ClientResult]:
     global _JOB
     _JOB = job
+    # The parsed content lives as long as the build: frozen, the cycle collector stops
+    # walking it again and again (its cost grew with the agency), and forked workers stop
+    # copying its memory pages by touching them.
+    gc.freeze()
     try:
         files = sum(len(job.files.get(c, ())) for c in client_ids)
         if workers < 2 or files + len(client_ids) < PARALLEL_FROM:
@@ -268,3 +281,4 @@ def run_clients(
         return results
     finally:
         _JOB = None
+        gc.unfreeze()

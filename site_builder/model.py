@@ -125,6 +125,43 @@ def _slug(value: str) -> str:
     return value
 
 
+# Stripe's payment method types, as Checkout's ``excluded_payment_method_types`` takes them
+# (the SDK's list for the API version the functions use): what ``payment_methods`` may name,
+# and what /checkout leaves out of a session for a currency with a list
+PAYMENT_METHOD_TYPES = (
+    "acss_debit", "affirm", "afterpay_clearpay", "alipay", "alma", "amazon_pay",
+    "au_becs_debit", "bacs_debit", "bancontact", "billie", "bizum", "blik", "boleto", "card",
+    "cashapp", "crypto", "customer_balance", "eps", "fpx", "giropay", "grabpay", "ideal",
+    "kakao_pay", "klarna", "konbini", "kr_card", "mb_way", "mobilepay", "multibanco",
+    "naver_pay", "nz_bank_account", "oxxo", "p24", "pay_by_bank", "payco", "paynow", "paypal",
+    "paypay", "payto", "pix", "promptpay", "revolut_pay", "samsung_pay", "satispay",
+    "scalapay", "sepa_debit", "sequra", "sofort", "sunbit", "swish", "twint", "upi",
+    "us_bank_account", "wechat_pay", "zip",
+)  # fmt: skip
+
+
+def _payment_method(value: str) -> str:
+    if value not in PAYMENT_METHOD_TYPES:
+        raise ValueError(
+            f"unknown payment method {value!r} (Stripe's names, e.g. card, sepa_debit, "
+            "us_bank_account, blik, p24, fpx, alipay, wechat_pay)"
+        )
+    return value
+
+
+def _no_repeats(methods: list[str]) -> list[str]:
+    twice = sorted({m for m in methods if methods.count(m) > 1})
+    if twice:
+        raise ValueError(f"names {', '.join(twice)} more than once")
+    return methods
+
+
+PaymentMethodType = Annotated[str, AfterValidator(_slug), AfterValidator(_payment_method)]
+PaymentMethodList = Annotated[
+    list[PaymentMethodType], Field(min_length=1), AfterValidator(_no_repeats)
+]
+
+
 # Past this an amount is a typo, and sums of amounts would outgrow the 28 digits that
 # Decimal arithmetic keeps exactly. A quadrillion is more than any invoice in any currency
 # (a billion US dollars is some 4 * 10**13 Iranian rial).
@@ -425,6 +462,45 @@ class ClientStatements(Model):
     email: StatementEmail | None = None  # None: as the agency says
 
 
+AutopayMode = Literal["off", "allowed", "required"]
+RetryDay = Annotated[int, Field(ge=1, le=365, strict=True)]
+
+
+class Autopay(Model):
+    """Automatic payments (site_builder/billing/autopay.py); a client's ``autopay:`` changes
+    only the fields it writes, as ``reminders`` do.
+
+    ``mode``: off (the portal does not offer it), allowed (offered), required (asked for, at
+    the top of the portal). ``when``: due (each part on its own due day) or issue (an invoice
+    without a plan on its issue day: retainers). ``notice_days``: the email before a charge.
+    ``retry_days``: after a failed first attempt, tried again this many days after it.
+    """
+
+    mode: Annotated[
+        AutopayMode, BeforeValidator(_email_off, json_schema_input_type=AutopayMode)
+    ] = "off"
+    when: Literal["due", "issue"] = "due"
+    notice_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 3
+    retry_days: Annotated[list[RetryDay], Field(max_length=10)] = [3, 7]
+
+    @field_validator("retry_days")
+    @classmethod
+    def _increasing(cls, days: list[int]) -> list[int]:
+        if days != sorted(set(days)):
+            raise ValueError(f"must be in increasing order, no day twice, got {days}")
+        return days
+
+
+class SavedMethod(Model):
+    """A client's payment method saved with Stripe for automatic payments (from the store)."""
+
+    type: str  # Stripe's PaymentMethod type: card, sepa_debit, us_bank_account, bacs_debit, ...
+    brand: str | None = None  # card brand as Stripe names it (visa, mastercard, amex) or a bank
+    last4: str  # 4 digits
+    customer: str | None = None  # cus_...: kept so the functions need no second lookup; never shown
+    id: str | None = None  # pm_...: never shown on a page (pages are public by token only)
+
+
 class Agency(Model):
     name: Line  # the trading name, as clients know it
     # the registered name, printed beside the trading name on documents where it differs
@@ -453,7 +529,11 @@ class Agency(Model):
     # locale; a client whose language has none reads the agency's own, marked as such
     payment_terms: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] | None = None
     allowed_payment_method_types: list[Slug] | None = None
+    # per currency, the only methods Checkout offers ({PLN: [card, blik, p24]}); a currency
+    # without a list: Stripe's dynamic payment methods (or allowed_payment_method_types)
+    payment_methods: dict[Currency, PaymentMethodList] | None = None
     late_payers: LatePayers = LatePayers()
+    autopay: Autopay = Autopay()
     # defaults for every invoice (an invoice may say otherwise): see Invoice
     prices_include_tax: bool = False
     tax_rounding: TaxRounding = "invoice"
@@ -490,6 +570,7 @@ class Client(Model):
     thank_you: Prose | Annotated[dict[Locale, Prose], Field(min_length=1)] | None = None
     notify: Notify = Notify()
     statements: ClientStatements = ClientStatements()
+    autopay: Autopay | None = None  # the fields written override the agency's
 
     @field_validator("contacts")
     @classmethod

@@ -11,6 +11,7 @@ past what a content file holds.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +127,9 @@ def _value(node: yaml.Node, depth: int = 0) -> Any:
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise ReadError("mapping keys must be plain text", key_node.start_mark.line + 1)
-        key = key_node.value
+        # one string object per field name across all files: the parsed agency holds a
+        # million keys, and the read workers pickle each name once per chunk, not per use
+        key = sys.intern(key_node.value)
         if key in result:
             raise ReadError(f"key {key!r} appears twice", key_node.start_mark.line + 1)
         result[key] = _value(value_node, depth + 1)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
-from site_builder import ics, tax_ids, wording
+from site_builder import autopay_words, ics, tax_ids, wording
 from site_builder.billing import EntryStatement, statement
 from site_builder.billing.account import (
     Line,
@@ -24,6 +24,7 @@ from site_builder.billing.account import (
     period_start,
     statement_day,
 )
+from site_builder.billing.autopay import AutopayPolicy, autopay_policy, planned_charges
 from site_builder.billing.credit import credit_balances
 from site_builder.billing.timeline import amount_on
 from site_builder.billing.totals import LineAmount, TaxRate, Totals
@@ -138,6 +139,10 @@ def client_pages(
         _summary(a, money[a.invoice.number], locale, t, processing.get(a.invoice.number))
         for a in accounts
     ]
+    policy = autopay_policy(agency, client)
+    autopay = _autopay_box(bundle, policy, t, token)
+    for account, summary in zip(accounts, summaries, strict=True):
+        _charge_lines(account, summary, policy, bundle, t, money[account.invoice.number])
     open_ = sorted((s for s in summaries if s["status"] in AWAITED), key=lambda s: s["due_iso"])
     past = sorted(
         (s for s in summaries if s["status"] not in AWAITED),
@@ -163,6 +168,7 @@ def client_pages(
                 "applied": applied,
                 "notes": notes,
                 "statement": STATEMENT if sheet is not None else None,
+                "autopay": autopay,
                 "totals": _totals_due(accounts, locale),
                 "credit": [
                     format_money(c.amount, c.currency, locale)
@@ -214,6 +220,9 @@ def client_pages(
             ],
             "receipts": receipts_of.get(inv.number, []),
             "applied": [row for row in applied if row["invoice"] == inv.number],
+            "autopay": autopay,
+            # the Pay form's "save this method" box, while the client has none saved
+            "offer_autopay": autopay is not None and not autopay["on"],
         }
         page = f"{base}/invoices/{inv.number}.html"
         detail["pdf"] = _pdf_link(page, pdfs)
@@ -264,6 +273,52 @@ def client_pages(
         context["pdf"] = _pdf_link(page, pdfs)
         pages.append(Page(page, "statement.html", context, pdf_dated=sheet["end_day"]))
     return pages
+
+
+def _autopay_box(
+    bundle: ClientBundle, policy: AutopayPolicy, t: Translations, token: str
+) -> Row | None:
+    """The portal's automatic-payments box: the method saved and the forms to change it or
+    turn it off, or the offer with its mandate; None when the agency does not offer it."""
+    if not policy.offered:
+        return None
+    saved = bundle.autopay
+    return Row(
+        {
+            "on": saved is not None,
+            "method": autopay_words.method_name(t, saved) if saved is not None else None,
+            "required": policy.mode == "required",
+            "mandate": autopay_words.mandate(t, bundle.agency.name, policy),
+            "action": bundle.agency.api_url.rstrip("/") + "/autopay",
+            "client": bundle.client.id,
+            "token": token,
+        }
+    )
+
+
+def _charge_lines(
+    account: Account,
+    summary: Row,
+    policy: AutopayPolicy,
+    bundle: ClientBundle,
+    t: Translations,
+    fmt: Callable[[int], str],
+) -> None:
+    """Beside each Pay button of an open invoice on automatic payments: "$1,000.00 will be
+    charged to Visa •••• 4242 on 9 December 2026", the day and amount the charging job
+    reads from the same rules (``planned_charges``). A charge day gone by is not promised:
+    the job has tried it, and a re-publish follows whatever became of it."""
+    lines: dict[int | None, str] = {}
+    if bundle.autopay is not None and summary["pay"]:
+        method = autopay_words.method_name(t, bundle.autopay)
+        for charge in planned_charges(account, policy):
+            if account.day is None or charge.day >= account.day:
+                lines[charge.instalment] = autopay_words.charge_line(
+                    t, bundle.locale, method, fmt(charge.amount), charge.day
+                )
+    summary["pay"] = [
+        Row({**option, "charge": lines.get(option["instalment"])}) for option in summary["pay"]
+    ]
 
 
 def _pdf_link(page: str, pdfs: Callable[[str], bool] | None) -> str | None:

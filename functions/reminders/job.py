@@ -52,7 +52,7 @@ from functions.store.base import (
     TrackMove,
 )
 from site_builder.billing.reminders import SETTLED, cadence_from_text, decide, next_after
-from site_builder.bundle import Account, AccountErrors, accounts
+from site_builder.bundle import Account, AccountErrors, ClientBundle, accounts
 from site_builder.formatting import format_money
 from site_builder.render import Theme
 from site_builder.tokens import client_token
@@ -339,6 +339,7 @@ class _Decider:
             out.moves.extend(_later(tracks, today))
             return
         token = client_token(self.secret, client_id, bundle.client.token_version)
+        automatic = _automatic(store, priced, by_number.values(), client_id, today)
         for track in tracks:
             account = by_number.get(track.invoice)
             entry = _entry(account, track.instalment)
@@ -359,7 +360,12 @@ class _Decider:
                 payment_pending=settled and _pending(store, track.invoice),
             )
             next_date = None if decision.next_date is None else decision.next_date.isoformat()
-            if decision.action != "send" or decision.step is None:
+            replaced = (  # by the pre-charge notice and the charge itself (functions/autopay)
+                decision.step is not None
+                and decision.step.offset <= 0
+                and (track.invoice, track.instalment) in automatic
+            )
+            if decision.action != "send" or decision.step is None or replaced:
                 out.moves.append(TrackMove(track.invoice, track.instalment, day, next_date))
                 continue
             step = decision.step
@@ -421,6 +427,21 @@ def _entry(account: Account | None, instalment: int) -> tuple[date, str, int] | 
     return entry.due, status, entry.amount_due
 
 
+def _automatic(
+    store: PaymentSource, bundle: ClientBundle, figures: Iterable[Account], client: str, today: date
+) -> set[tuple[str, int]]:
+    """The client's parts an automatic charge takes care of today: no "due soon" or due-day
+    reminder for them (``functions/autopay/charges.py``); after a failed charge, or with
+    autopay off, none, and ordinary reminders go on."""
+    method = getattr(store, "method", None)  # a store; a bare payment source has no autopay
+    record = method(client) if callable(method) else None
+    if record is None:
+        return set()
+    from functions.autopay.charges import automatic_parts
+
+    return automatic_parts(bundle, figures, record, store.charges(client), today)  # type: ignore[attr-defined]
+
+
 def _pending(payments: PaymentSource, invoice: str) -> bool:
     """A bank debit still settling counts as paid, but may yet fail and reopen the invoice."""
     return any(p.status == "pending" for p in payments.payments(invoice))
@@ -468,7 +489,20 @@ def still_wanted(key: str, store: Store, snapshots: Snapshots, today: date) -> b
 
 
 def remind_job(services: Services) -> dict[str, Any]:
-    """The scheduled job on AWS (``{"job": "remind"}``): today's reminders, in the agency's day."""
+    """The scheduled job on AWS (``{"job": "remind"}``): today's automatic charges, then
+    today's reminders (which leave out the parts charged), in the agency's day."""
+    from functions.autopay.charges import run as run_charges
+    from functions.autopay.stripe_api import StripeObjects
+
+    stripe = services.sessions if isinstance(services.sessions, StripeObjects) else None
+    charges = run_charges(
+        services.store,
+        services.snapshots,
+        _theme(),
+        services.day(),
+        secret=services.portal_secret,
+        stripe=stripe,
+    )
     report = run(
         services.store,
         services.snapshots,
@@ -476,7 +510,9 @@ def remind_job(services: Services) -> dict[str, Any]:
         services.day(),
         secret=services.portal_secret,
     )
+    report.problems[:0] = charges.problems
     return {
+        "autopay": charges.summary(),
         "job": "remind",
         "day": report.day.isoformat(),
         "queued": len(report.sent),

@@ -29,6 +29,9 @@ class CheckoutSession:
     url: str
     expires_at: int  # unix seconds
     status: SessionStatus = "open"
+    # the client asked to save the paying method for autopay (``setup_future_usage``): such a
+    # session is reused only for another such request, and a plain one only for a plain one
+    autopay: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,33 @@ class TrackMove:
     next_date: str | None
 
 
+ChargeState = Literal["claimed", "succeeded", "processing", "failed"]
+
+
+@dataclass(frozen=True)
+class ChargeAttempt:
+    """One automatic charge of an invoice part (``functions/autopay/charges.py``).
+
+    Claimed (written) before Stripe is called, under the key the PaymentIntent's idempotency
+    key is made of: a second claim of the key is refused, so two runs make one call.
+    """
+
+    invoice: str
+    instalment: int  # 0: the invoice as a whole; else the entry of its plan
+    attempt: int  # 1: on the charge day; 2, 3, ...: the retries
+    client: str
+    amount: int  # minor units asked of Stripe
+    currency: str
+    day: str  # the day the attempt is made (YYYY-MM-DD, the agency's)
+    charge_day: str  # the part's planned charge day: the first attempt's
+    payment_method: str  # pm_...: the saved method charged
+    state: ChargeState = "claimed"
+    claimed_at: float = 0.0  # unix seconds of the last claim
+    payment_intent: str | None = None
+    reason: str | None = None  # Stripe's decline_code, else its error code
+    notified: bool = False  # its follow-up (failure email, turning autopay off) is queued
+
+
 @dataclass(frozen=True)
 class SentReminder:
     """A line of the reminder log."""
@@ -153,7 +183,7 @@ class Store(Protocol):
     def save_session(self, session: CheckoutSession) -> None: ...
     def session(self, session_id: str) -> CheckoutSession | None: ...
     def open_session(
-        self, invoice: str, instalment: int | None, amount: int, now: float
+        self, invoice: str, instalment: int | None, amount: int, now: float, autopay: bool = False
     ) -> CheckoutSession | None: ...
 
     # webhook events, exactly once
@@ -208,6 +238,62 @@ class Store(Protocol):
     def move_reminders(self, moves: Sequence[TrackMove]) -> None: ...
     def reminders(self, invoice: str) -> list[SentReminder]: ...
 
+    # automatic charges: one row per attempt, claimed before Stripe is called
+    def claim_charge(self, attempt: ChargeAttempt, now: float, lease: float) -> bool:
+        """Write ``attempt`` as claimed at ``now``; False if its key was claimed before.
+
+        A claim with no result, older than ``lease`` seconds and made on the same day
+        (``day``: well inside the 24 hours Stripe keeps an idempotency key), may be taken
+        again: its run died between the claim and the result, and the new one calls Stripe
+        with the same key, which answers what it answered the first time.
+        """
+        ...
+
+    def charge_result(self, attempt: ChargeAttempt) -> bool:
+        """Record what became of an attempt (its ``state``, ``payment_intent``, ``reason``,
+        ``notified``). Never over a success, and never back from failed to anything else:
+        False then, and nothing written."""
+        ...
+
+    def charges(self, client: str | None = None) -> list[ChargeAttempt]:
+        """Every attempt (of ``client``), by invoice, instalment and attempt."""
+        ...
+
+    # autopay: one Stripe Customer per client (kept for good), and its saved method while on
+    def save_customer(self, client: str, customer: str) -> str:
+        """Keep ``customer`` as the client's Stripe Customer unless it has one already; the
+        one kept (the first writer wins: two enrolments at once share one Customer)."""
+        ...
+
+    def customer(self, client: str) -> str | None: ...
+    def save_method(
+        self, client: str, method: Mapping[str, Any], now: str
+    ) -> dict[str, Any] | None:
+        """Put the client on autopay with ``method`` (``SAVED_METHOD_FIELDS``); the method it
+        replaces (to detach at Stripe), or None. Saving the method it has already changes
+        nothing and returns None: a redelivered event saves once."""
+        ...
+
+    def method(self, client: str) -> dict[str, Any] | None:
+        """The client's saved method (``METHOD_RECORD``) while it is on autopay, else None."""
+        ...
+
+    def drop_method(
+        self, client: str, reason: str, now: str, payment_method: str | None = None
+    ) -> dict[str, Any] | None:
+        """Take the client off autopay (the Customer stays); the method dropped, or None.
+        With ``payment_method``, only if that is still the saved one (a job that gives up on
+        a method never drops the new one the client saved meanwhile)."""
+        ...
+
+    def methods(self) -> list[dict[str, Any]]:
+        """Every client on autopay, by client id."""
+        ...
+
+
+# What ``save_method`` takes, and what a saved method's record holds besides
+SAVED_METHOD_FIELDS = ("customer", "payment_method", "type", "brand", "last4")
+METHOD_RECORD = ("client", *SAVED_METHOD_FIELDS, "since")
 
 _RANK = {"pending": 0, "failed": 1, "succeeded": 2}
 

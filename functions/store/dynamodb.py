@@ -29,10 +29,17 @@ pk                    sk                          what
 ``OFFLINE``           ``<payment id>``            an offline payment's receipt number
                                                   (``number``, ``client``), and all of them
 ``CLIENT#<id>``       ``OFFLINE#<payment id>``    the same, listed by client
+``CHARGES``           ``<client>#<invoice>#<n>    an automatic charge attempt (``n``: the entry,
+                      #<attempt>``                0 for the whole invoice), and all of them
+``CLIENT#<id>``       ``METHOD``                  the client's Stripe Customer (``customer``),
+                                                  and its saved method while on autopay, then
+                                                  also ``gsi1pk`` = ``AUTOPAY#ON`` and
+                                                  ``gsi1sk`` = ``<id>``
 ====================  ==========================  ==============================================
 
 The GSI ``due`` (``gsi1pk``, ``gsi1sk``) finds the outbox's due items, the reminder tracks
-due by a day and the clients whose pages change by a day. No request path scans the table.
+due by a day, the clients whose pages change by a day and the clients on autopay. No request
+path scans the table.
 Money and counts are numbers (N), payloads JSON strings. Both copies of a session or a payment
 are always written in the same transaction.
 
@@ -57,11 +64,15 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from functions.store.base import (
+    METHOD_RECORD,
+    SAVED_METHOD_FIELDS,
     Change,
+    ChargeAttempt,
     CheckoutSession,
     OfflineReceipt,
     OutboxItem,
@@ -80,7 +91,9 @@ DUE_INDEX = "due"
 OUTBOX_PENDING = "OUTBOX#PENDING"
 REMINDERS_DUE = "REMIND#DUE"
 PAGES_CHANGE = "PAGES#CHANGE"
+AUTOPAY_ON = "AUTOPAY#ON"
 ALL_PAYMENTS = "PAYMENTS"
+CHARGES = "CHARGES"  # the automatic charge attempts, one item each
 RECEIPTS = "RECEIPTS"  # the receipt counters, one item a year
 OFFLINE = "OFFLINE"  # the offline payments' receipt numbers
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
@@ -286,7 +299,7 @@ class DynamoStore:
         return None if item is None else _session(item)
 
     def open_session(
-        self, invoice: str, instalment: int | None, amount: int, now: float
+        self, invoice: str, instalment: int | None, amount: int, now: float, autopay: bool = False
     ) -> CheckoutSession | None:
         values: dict[str, Any] = {
             ":pk": {"S": f"INV#{invoice}"},
@@ -294,8 +307,11 @@ class DynamoStore:
             ":open": {"S": "open"},
             ":amount": _n(amount),
             ":after": _n(now + 60),  # a minute's margin to pay
+            ":autopay": {"BOOL": True},
         }
         condition = "#status = :open AND amount = :amount AND expires_at > :after AND "
+        # a plain session has no ``autopay`` attribute (as every session made before autopay)
+        condition += "autopay = :autopay AND " if autopay else "attribute_not_exists(autopay) AND "
         if instalment is None:
             condition += "attribute_not_exists(instalment)"
         else:
@@ -787,6 +803,175 @@ class DynamoStore:
         ]
         return sorted(sent, key=lambda r: (r.instalment, r.day, r.step))
 
+    # --- autopay: Customers and saved methods --------------------------------------
+
+    def save_customer(self, client: str, customer: str) -> str:
+        item = {**_key(f"CLIENT#{client}", "METHOD"), "client": {"S": client}}
+        item |= {"customer": {"S": customer}, "version": _n(0)}
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.put_item(
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        found = self._get(f"CLIENT#{client}", "METHOD")
+        assert found is not None  # written above or before: never deleted
+        return found["customer"]["S"]
+
+    def customer(self, client: str) -> str | None:
+        item = self._get(f"CLIENT#{client}", "METHOD")
+        return None if item is None else item["customer"]["S"]
+
+    def save_method(
+        self, client: str, method: Mapping[str, Any], now: str
+    ) -> dict[str, Any] | None:
+        for attempt in range(APPLY_ATTEMPTS):
+            current = self._get(f"CLIENT#{client}", "METHOD")
+            old = _method(current)
+            if old is not None and old["payment_method"] == method.get("payment_method"):
+                return None  # saved already (a redelivered event): nothing moves
+            item = {
+                **_key(f"CLIENT#{client}", "METHOD"),
+                "client": {"S": client},
+                "since": {"S": now},
+                "gsi1pk": {"S": AUTOPAY_ON},
+                "gsi1sk": {"S": client},
+            }
+            for name in SAVED_METHOD_FIELDS:
+                _put_optional(item, name, _optional_s(method.get(name)))
+            if self._put_versioned(item, current):
+                return old
+            _backoff(attempt)  # another writer changed it since it was read: again
+        raise TransactionRetriesExhausted(f"saved method of {client} kept conflicting")
+
+    def method(self, client: str) -> dict[str, Any] | None:
+        return _method(self._get(f"CLIENT#{client}", "METHOD"))
+
+    def drop_method(
+        self, client: str, reason: str, now: str, payment_method: str | None = None
+    ) -> dict[str, Any] | None:
+        for attempt in range(APPLY_ATTEMPTS):
+            current = self._get(f"CLIENT#{client}", "METHOD")
+            old = _method(current)
+            if old is None or payment_method not in (None, old["payment_method"]):
+                return None
+            assert current is not None
+            item = {
+                **_key(f"CLIENT#{client}", "METHOD"),
+                "client": {"S": client},
+                "customer": current["customer"],
+                "dropped": {"S": now},
+                "reason": {"S": reason},
+            }
+            if self._put_versioned(item, current):
+                return old
+            _backoff(attempt)
+        raise TransactionRetriesExhausted(f"saved method of {client} kept conflicting")
+
+    def methods(self) -> list[dict[str, Any]]:
+        # the index is eventually consistent: each client it names is re-read
+        keys = [
+            (i["pk"]["S"], i["sk"]["S"])
+            for i in self._query(
+                IndexName=DUE_INDEX,
+                KeyConditionExpression="gsi1pk = :on",
+                ExpressionAttributeValues={":on": {"S": AUTOPAY_ON}},
+                ProjectionExpression="pk, sk",
+            )
+        ]
+        found = self._batch_get(keys)
+        saved = [m for k in keys if (m := _method(found.get(k))) is not None]
+        return sorted(saved, key=lambda m: m["client"])
+
+    def _put_versioned(self, item: dict[str, Any], current: dict[str, Any] | None) -> bool:
+        """Write ``item`` over ``current`` unless another writer changed it since; True if
+        written."""
+        version = 0 if current is None else int(current.get("version", {"N": "0"})["N"])
+        item["version"] = _n(version + 1)
+        request: dict[str, Any] = {"TableName": self.table, "Item": item}
+        if current is None:
+            request["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            request["ConditionExpression"] = "version = :version"
+            request["ExpressionAttributeValues"] = {":version": _n(version)}
+        try:
+            self.client.put_item(**request)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    # --- automatic charges -------------------------------------------------------
+
+    def claim_charge(self, attempt: ChargeAttempt, now: float, lease: float) -> bool:
+        key = _charge_key(attempt)
+        item = _charge_item(replace(attempt, state="claimed", claimed_at=now, notified=False))
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+        try:  # a claim whose run died before its result, earlier the same day: taken again
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(*key),
+                UpdateExpression="SET claimed_at = :now",
+                ConditionExpression="#state = :claimed AND claimed_at <= :stale AND #day = :day",
+                ExpressionAttributeNames={"#state": "state", "#day": "day"},
+                ExpressionAttributeValues={
+                    ":now": _n(now),
+                    ":claimed": {"S": "claimed"},
+                    ":stale": _n(now - lease),
+                    ":day": {"S": attempt.day},
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def charge_result(self, attempt: ChargeAttempt) -> bool:
+        values: dict[str, Any] = {
+            ":state": {"S": attempt.state},
+            ":notified": {"BOOL": attempt.notified},
+            ":succeeded": {"S": "succeeded"},
+        }
+        update = "SET #state = :state, notified = :notified"
+        if attempt.payment_intent is not None:
+            update += ", payment_intent = :pi"
+            values[":pi"] = {"S": attempt.payment_intent}
+        if attempt.reason is not None:
+            update += ", reason = :reason"
+            values[":reason"] = {"S": attempt.reason}
+        else:
+            update += " REMOVE reason"
+        condition = "attribute_exists(pk) AND #state <> :succeeded"
+        if attempt.state != "failed":  # never back from failed
+            condition += " AND #state <> :failed"
+            values[":failed"] = {"S": "failed"}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(*_charge_key(attempt)),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=values,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def charges(self, client: str | None = None) -> list[ChargeAttempt]:
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": CHARGES}},
+            "ConsistentRead": True,
+        }
+        if client is not None:
+            request["KeyConditionExpression"] += " AND begins_with(sk, :client)"
+            request["ExpressionAttributeValues"][":client"] = {"S": f"{client}#"}
+        found = [_charge(item) for item in self._query(**request)]
+        return sorted(found, key=lambda a: (a.invoice, a.instalment, a.attempt))
+
     # --- plumbing ----------------------------------------------------------------
 
     def _put(self, item: dict[str, Any], *, new: bool = False) -> dict[str, Any]:
@@ -860,6 +1045,17 @@ def _put_optional(item: dict[str, Any], name: str, attribute: dict[str, Any] | N
         item[name] = attribute
 
 
+def _optional_s(value: Any) -> dict[str, str] | None:
+    return None if value is None else {"S": str(value)}
+
+
+def _method(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A saved method's record, or None for no item or a client off autopay."""
+    if item is None or "payment_method" not in item:
+        return None
+    return {name: item[name]["S"] if name in item else None for name in METHOD_RECORD}
+
+
 def _session_item(session: CheckoutSession, pk: str, sk: str) -> dict[str, Any]:
     item = {
         **_key(pk, sk),
@@ -875,6 +1071,7 @@ def _session_item(session: CheckoutSession, pk: str, sk: str) -> dict[str, Any]:
     _put_optional(
         item, "instalment", None if session.instalment is None else _n(session.instalment)
     )
+    _put_optional(item, "autopay", {"BOOL": True} if session.autopay else None)
     return item
 
 
@@ -889,6 +1086,7 @@ def _session(item: dict[str, Any]) -> CheckoutSession:
         url=item["url"]["S"],
         expires_at=int(item["expires_at"]["N"]),
         status=item["status"]["S"],
+        autopay=item.get("autopay", {}).get("BOOL", False),
     )
 
 
@@ -994,6 +1192,54 @@ def _track(item: dict[str, Any]) -> ReminderTrack:
         last_step=text("last_step"),
         last_offset=int(item["last_offset"]["N"]) if "last_offset" in item else None,
         last_sent=text("last_sent"),
+    )
+
+
+def _charge_key(attempt: ChargeAttempt) -> Key:
+    return (CHARGES, f"{attempt.client}#{attempt.invoice}#{attempt.instalment}#{attempt.attempt}")
+
+
+def _charge_item(attempt: ChargeAttempt) -> dict[str, Any]:
+    item = {
+        **_key(*_charge_key(attempt)),
+        "invoice": {"S": attempt.invoice},
+        "instalment": _n(attempt.instalment),
+        "attempt": _n(attempt.attempt),
+        "client": {"S": attempt.client},
+        "amount": _n(attempt.amount),
+        "currency": {"S": attempt.currency},
+        "day": {"S": attempt.day},
+        "charge_day": {"S": attempt.charge_day},
+        "payment_method": {"S": attempt.payment_method},
+        "state": {"S": attempt.state},
+        "claimed_at": _n(attempt.claimed_at),
+        "notified": {"BOOL": attempt.notified},
+    }
+    _put_optional(item, "payment_intent", _optional_s(attempt.payment_intent))
+    _put_optional(item, "reason", _optional_s(attempt.reason))
+    return item
+
+
+def _optional_s(value: str | None) -> dict[str, str] | None:
+    return None if value is None else {"S": value}
+
+
+def _charge(item: dict[str, Any]) -> ChargeAttempt:
+    return ChargeAttempt(
+        invoice=item["invoice"]["S"],
+        instalment=int(item["instalment"]["N"]),
+        attempt=int(item["attempt"]["N"]),
+        client=item["client"]["S"],
+        amount=int(item["amount"]["N"]),
+        currency=item["currency"]["S"],
+        day=item["day"]["S"],
+        charge_day=item["charge_day"]["S"],
+        payment_method=item["payment_method"]["S"],
+        state=item["state"]["S"],
+        claimed_at=float(item["claimed_at"]["N"]),
+        payment_intent=item["payment_intent"]["S"] if "payment_intent" in item else None,
+        reason=item["reason"]["S"] if "reason" in item else None,
+        notified=item.get("notified", {}).get("BOOL", False),
     )
 
 

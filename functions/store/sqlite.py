@@ -14,7 +14,10 @@ from typing import Any
 import orjson
 
 from functions.store.base import (
+    METHOD_RECORD,
+    SAVED_METHOD_FIELDS,
     Change,
+    ChargeAttempt,
     CheckoutSession,
     OutboxItem,
     Payment,
@@ -70,6 +73,19 @@ CREATE TABLE IF NOT EXISTS reminders (
     day TEXT NOT NULL, outbox_key TEXT NOT NULL,
     PRIMARY KEY (invoice, instalment, step)
 );
+CREATE TABLE IF NOT EXISTS charges (
+    invoice TEXT NOT NULL, instalment INTEGER NOT NULL, attempt INTEGER NOT NULL,
+    client TEXT NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, day TEXT NOT NULL,
+    charge_day TEXT NOT NULL, payment_method TEXT NOT NULL, state TEXT NOT NULL,
+    claimed_at REAL NOT NULL, payment_intent TEXT, reason TEXT,
+    notified INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (invoice, instalment, attempt)
+);
+CREATE INDEX IF NOT EXISTS charges_by_client ON charges (client);
+CREATE TABLE IF NOT EXISTS methods (
+    client TEXT PRIMARY KEY, customer TEXT NOT NULL, payment_method TEXT, type TEXT,
+    brand TEXT, last4 TEXT, since TEXT, dropped TEXT, reason TEXT
+);
 """
 TRACK_CHUNK = 500  # invoices per "IN (...)" look-up, under SQLite's variable limit
 # made after _migrate, which adds the column to a store made before receipt numbers
@@ -94,6 +110,7 @@ class SqliteStore:
         self._db().executescript(SCHEMA)  # idempotent; runs in its own transaction
         self._migrate()
         self._db().execute(RECEIPT_INDEX)
+        self._migrate_sessions()
 
     def _migrate(self) -> None:
         """A store made before receipt numbers: add the column, and number the receipts it
@@ -111,6 +128,13 @@ class SqliteStore:
                 payment = _payment(row)
                 number = self._next_receipt(db, receipt_year(payment))
                 db.execute("UPDATE payments SET receipt = ? WHERE id = ?", (number, payment.id))
+
+    def _migrate_sessions(self) -> None:
+        """A store made before autopay: its sessions were all plain payments."""
+        with self._tx() as db:
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(sessions)")}
+            if "autopay" not in columns:
+                db.execute("ALTER TABLE sessions ADD COLUMN autopay INTEGER NOT NULL DEFAULT 0")
 
     @staticmethod
     def _has_receipts(db: sqlite3.Connection) -> bool:
@@ -241,29 +265,31 @@ class SqliteStore:
     def save_session(self, session: CheckoutSession) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO sessions VALUES "
+                "INSERT OR REPLACE INTO sessions (id, invoice, client, instalment, amount, "
+                "currency, url, expires_at, status, autopay) VALUES "
                 "(:id, :invoice, :client, :instalment, :amount, :currency, :url, "
-                ":expires_at, :status)",
+                ":expires_at, :status, :autopay)",
                 asdict(session),
             )
 
     def session(self, session_id: str) -> CheckoutSession | None:
         row = self._db().execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        return None if row is None else CheckoutSession(**dict(row))
+        return None if row is None else _session(row)
 
     def open_session(
-        self, invoice: str, instalment: int | None, amount: int, now: float
+        self, invoice: str, instalment: int | None, amount: int, now: float, autopay: bool = False
     ) -> CheckoutSession | None:
         row = (
             self._db()
             .execute(
                 "SELECT * FROM sessions WHERE invoice = ? AND instalment IS ? AND amount = ? "
-                "AND status = 'open' AND expires_at > ? ORDER BY expires_at DESC LIMIT 1",
-                (invoice, instalment, amount, now + 60),  # a minute's margin to pay
+                "AND status = 'open' AND expires_at > ? AND autopay = ? "
+                "ORDER BY expires_at DESC LIMIT 1",
+                (invoice, instalment, amount, now + 60, int(autopay)),  # a minute to pay
             )
             .fetchone()
         )
-        return None if row is None else CheckoutSession(**dict(row))
+        return None if row is None else _session(row)
 
     # --- events, payments, reviews -------------------------------------------
 
@@ -445,6 +471,120 @@ class SqliteStore:
             (invoice,),
         )
         return [SentReminder(**dict(row)) for row in rows]
+
+    # --- automatic charges -------------------------------------------------------
+
+    def claim_charge(self, attempt: ChargeAttempt, now: float, lease: float) -> bool:
+        row = {**asdict(attempt), "state": "claimed", "claimed_at": now, "stale": now - lease}
+        with self._tx() as db:
+            taken = db.execute(
+                "INSERT INTO charges (invoice, instalment, attempt, client, amount, currency, "
+                "day, charge_day, payment_method, state, claimed_at) VALUES (:invoice, "
+                ":instalment, :attempt, :client, :amount, :currency, :day, :charge_day, "
+                ":payment_method, :state, :claimed_at) "
+                "ON CONFLICT (invoice, instalment, attempt) DO UPDATE SET claimed_at = "
+                "excluded.claimed_at WHERE state = 'claimed' AND claimed_at <= :stale "
+                "AND day = excluded.day",
+                row,
+            )
+        return taken.rowcount == 1
+
+    def charge_result(self, attempt: ChargeAttempt) -> bool:
+        with self._tx() as db:
+            written = db.execute(
+                "UPDATE charges SET state = ?, payment_intent = COALESCE(?, payment_intent), "
+                "reason = ?, notified = ? WHERE invoice = ? AND instalment = ? AND attempt = ? "
+                "AND state != 'succeeded' AND (state != 'failed' OR ? = 'failed')",
+                (
+                    attempt.state,
+                    attempt.payment_intent,
+                    attempt.reason,
+                    int(attempt.notified),
+                    attempt.invoice,
+                    attempt.instalment,
+                    attempt.attempt,
+                    attempt.state,
+                ),
+            )
+        return written.rowcount == 1
+
+    def charges(self, client: str | None = None) -> list[ChargeAttempt]:
+        sql, args = "SELECT * FROM charges", ()
+        if client is not None:
+            sql, args = sql + " WHERE client = ?", (client,)
+        rows = self._db().execute(sql + " ORDER BY invoice, instalment, attempt", args)
+        return [ChargeAttempt(**{**dict(row), "notified": bool(row["notified"])}) for row in rows]
+
+    # --- autopay: Customers and saved methods --------------------------------------
+
+    def save_customer(self, client: str, customer: str) -> str:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO methods (client, customer) VALUES (?, ?)", (client, customer)
+            )
+            row = db.execute("SELECT customer FROM methods WHERE client = ?", (client,)).fetchone()
+        return str(row["customer"])
+
+    def customer(self, client: str) -> str | None:
+        sql = "SELECT customer FROM methods WHERE client = ?"
+        row = self._db().execute(sql, (client,)).fetchone()
+        return None if row is None else str(row["customer"])
+
+    def save_method(
+        self, client: str, method: Mapping[str, Any], now: str
+    ) -> dict[str, Any] | None:
+        fields = {name: method.get(name) for name in SAVED_METHOD_FIELDS}
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM methods WHERE client = ?", (client,)).fetchone()
+            old = _method(row)
+            if old is not None and old["payment_method"] == fields["payment_method"]:
+                return None  # saved already (a redelivered event): nothing moves
+            db.execute(
+                "INSERT INTO methods (client, customer, payment_method, type, brand, last4, since) "
+                "VALUES (:client, :customer, :payment_method, :type, :brand, :last4, :since) "
+                "ON CONFLICT (client) DO UPDATE SET customer = excluded.customer, "
+                "payment_method = excluded.payment_method, type = excluded.type, "
+                "brand = excluded.brand, last4 = excluded.last4, since = excluded.since, "
+                "dropped = NULL, reason = NULL",
+                {**fields, "client": client, "since": now},
+            )
+        return old
+
+    def method(self, client: str) -> dict[str, Any] | None:
+        row = self._db().execute("SELECT * FROM methods WHERE client = ?", (client,)).fetchone()
+        return _method(row)
+
+    def drop_method(
+        self, client: str, reason: str, now: str, payment_method: str | None = None
+    ) -> dict[str, Any] | None:
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM methods WHERE client = ?", (client,)).fetchone()
+            old = _method(row)
+            if old is None or payment_method not in (None, old["payment_method"]):
+                return None
+            db.execute(
+                "UPDATE methods SET payment_method = NULL, type = NULL, brand = NULL, "
+                "last4 = NULL, since = NULL, dropped = ?, reason = ? WHERE client = ?",
+                (now, reason, client),
+            )
+        return old
+
+    def methods(self) -> list[dict[str, Any]]:
+        rows = self._db().execute(
+            "SELECT * FROM methods WHERE payment_method IS NOT NULL ORDER BY client"
+        )
+        return [m for row in rows if (m := _method(row)) is not None]
+
+
+def _method(row: sqlite3.Row | None) -> dict[str, Any] | None:
+    """A saved method's record, or None for no row or a client off autopay."""
+    if row is None or row["payment_method"] is None:
+        return None
+    return {name: row[name] for name in METHOD_RECORD}
+
+
+def _session(row: sqlite3.Row) -> CheckoutSession:
+    return CheckoutSession(**{**dict(row), "autopay": bool(row["autopay"])})
 
 
 def _json(value: Any) -> str:

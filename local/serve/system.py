@@ -60,14 +60,14 @@ from functions.config import StripeSessions
 from functions.deliveries import load_ledger
 from functions.mailer import mailer_from_env
 from functions.outbox import DrainReport
-from functions.recorded import by_client, receipt_numbers
+from functions.recorded import by_client, methods_by_client, receipt_numbers
 from functions.site import FolderSite
 from functions.snapshots import FolderSnapshots
 from functions.store.base import Store
 from functions.store.sqlite import SqliteStore
 from local.serve.agency_page import AgencyView, PortalLink, agency_app, gather, page_key
 from local.serve.static import site_headers, static_site
-from local.serve.watcher import Watcher
+from local.serve.watcher import Watcher, notified
 from local.stripe_server import DEFAULT_API_KEY, LocalStripe
 from site_builder import i18n
 from site_builder.build import BuildReport
@@ -278,6 +278,11 @@ class System:
         self._server: uvicorn.Server | None = None
         self._threads: list[threading.Thread] = []
         self._watcher: Watcher | None = None
+        # paths the watcher saw change since the last rebuild that succeeded, which the build
+        # then looks at alone; the first rebuild looks at every file (edits made while the
+        # watcher was starting were not seen)
+        self._unbuilt: set[str] = set()
+        self._watched_since_build = False
         self._last_drain_error = ""
         self._said: set[str] = set()  # problems printed already: each is printed once
         self._item_errors: dict[str, str] = {}  # outbox key -> the failure last printed
@@ -420,11 +425,14 @@ class System:
     def today(self) -> date:
         return self.options.today or datetime.now(ZoneInfo(self.timezone)).date()
 
-    def build(self, *, initial: bool = False, day: date | None = None) -> BuildReport:
+    def build(
+        self, *, initial: bool = False, day: date | None = None, changed: set[str] | None = None
+    ) -> BuildReport:
         with self.lock:
             problems: list[str] = []
             recorded = by_client(self.store, problems)
             receipts = receipt_numbers(self.store)
+            methods = methods_by_client(self.store)  # autopay's saved methods, on the pages
             report = run_build(
                 self.options.content,
                 self.out,
@@ -432,9 +440,11 @@ class System:
                 secret=self.secret,
                 recorded=recorded,
                 receipts=receipts,
+                methods=methods,
                 urls=self.urls,
                 # threads are running once serving: no worker processes forked under them
                 workers=None if initial else 1,
+                changed=changed,
             )
             problems += [str(aside) for aside in report.set_aside]
             # with the receipts of the offline payments new to the store
@@ -453,6 +463,7 @@ class System:
                     secret=self.secret,
                     recorded=recorded,
                     receipts=numbered,
+                    methods=methods,
                     urls=self.urls,
                     workers=None if initial else 1,
                 )
@@ -549,8 +560,10 @@ class System:
             work._theme.cache_clear()
             i18n.translations.cache_clear()
         before = {p.client_id for p in self.portals}
+        self._unbuilt |= changed
+        told = set(self._unbuilt) if self._watched_since_build and notified() else None
         try:
-            report = self.build()
+            report = self.build(changed=told)
         except ContentInvalid as exc:
             for error in exc.errors:
                 self.say(str(error))
@@ -559,6 +572,8 @@ class System:
         except Exception as exc:  # keep serving what was built
             self.say(f"rebuild failed: {type(exc).__name__}: {exc}")
             return
+        self._unbuilt.clear()
+        self._watched_since_build = True
         self.say(
             f"Rebuilt after {len(changed)} change(s): {report.clients_rendered} client(s) "
             f"rendered in {report.seconds:.2f} s."

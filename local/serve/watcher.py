@@ -12,6 +12,7 @@ whole seconds of modification time: a second save of a file within the same seco
 from __future__ import annotations
 
 import os
+import platform
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -29,6 +30,18 @@ DEBOUNCE_MS = 2_000
 READY_MS = 200
 # Only where polling is forced (see above): the same one-second look the poller had.
 POLL_DELAY_MS = 1_000
+
+
+def notified() -> bool:
+    """Whether changes come from the OS, not from polling, as watchfiles decides it.
+
+    Polling compares whole seconds of modification time, so it can miss a second save within
+    a second: the build is then not told what changed, and looks at every file itself.
+    """
+    if setting := os.environ.get("WATCHFILES_FORCE_POLLING"):  # read as watchfiles reads it
+        return setting.lower() in ("false", "disable", "disabled")
+    uname = platform.uname()  # watchfiles polls on WSL
+    return not ("microsoft-standard" in uname.release.lower() and uname.system == "Linux")
 
 
 def _ignored(name: str) -> bool:
