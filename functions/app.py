@@ -241,35 +241,29 @@ def create_app(services: Services) -> FastAPI:
             return RedirectResponse(result.url, status_code=303)
         return _page(result)
 
-    @app.get("/autopay/done")
-    async def autopay_done(session: str = "") -> Response:
-        """Where Stripe's setup page returns: whether the method is saved, at once."""
+    async def came_back(session: str, look: Callable[..., Notice | None], unknown: str) -> Response:
+        """A page for the payer Stripe sends back: what became of the session, at once."""
         if not _SESSION.fullmatch(session):
-            return _plain(404, NO_PORTAL)
+            return _plain(404, unknown)
         found = await run_in_threadpool(
-            setup_returned,
+            look,
             store=services.store,
             snapshots=services.snapshots,
             sessions=services.sessions,
             secret=services.portal_secret,
             session_id=session,
         )
-        return _page(found) if found is not None else _plain(404, NO_PORTAL)
+        return _page(found) if found is not None else _plain(404, unknown)
+
+    @app.get("/autopay/done")
+    async def autopay_done(session: str = "") -> Response:
+        """Where Stripe's setup page returns: whether the method is saved."""
+        return await came_back(session, setup_returned, NO_PORTAL)
 
     @app.get("/paid")
     async def paid(session: str = "") -> Response:
-        """Where Stripe's checkout returns: what became of the payment, at once."""
-        if not _SESSION.fullmatch(session):
-            return _plain(404, NOT_FOUND)
-        found = await run_in_threadpool(
-            returned,
-            store=services.store,
-            snapshots=services.snapshots,
-            sessions=services.sessions,
-            secret=services.portal_secret,
-            session_id=session,
-        )
-        return _page(found) if found is not None else _plain(404, NOT_FOUND)
+        """Where Stripe's checkout returns: what became of the payment."""
+        return await came_back(session, returned, NOT_FOUND)
 
     @app.post("/webhooks/stripe")
     async def stripe_webhook(request: Request) -> Response:
