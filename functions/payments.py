@@ -133,12 +133,14 @@ def plan_autopay(
     *,
     method: str,
     succeeded: bool,
+    saved: Mapping[str, Any] | None = None,
 ) -> Change:
     """An automatic charge that succeeded (or is processing: a bank debit), recorded as a
     Checkout payment is: the payment (by its PaymentIntent, so the job's record and the
     webhook's meet in one), the re-publish, and once it succeeded the receipt (numbered by
     the store). ``intent`` has ``id``, ``amount`` and ``currency`` in Stripe's units, and the
-    job's ``metadata`` (``functions/autopay/charges.py``)."""
+    job's ``metadata`` (``functions/autopay/charges.py``). ``saved``: the method charged
+    (the store's record: ``type``, ``brand``, ``last4``), which its receipt names."""
     md = intent["metadata"]
     currency = str(intent.get("currency", "")).upper()
     amount = _ours(intent.get("amount"), currency)
@@ -166,12 +168,20 @@ def plan_autopay(
         method=method,
         status="succeeded" if succeeded else "pending",
         instalment=int(md["instalment"]) if md.get("instalment") else None,
+        saved_type=_text(saved, "type"),
+        saved_brand=_text(saved, "brand"),
+        saved_last4=_text(saved, "last4"),
     )
     if existing is not None and existing.method != "other":
         payment = replace(payment, method=existing.method)
     return Change(
         event_id, payments=[payment], outbox=_follow_up(payment, event_id, receipt=succeeded)
     )
+
+
+def _text(record: Mapping[str, Any] | None, name: str) -> str | None:
+    value = None if record is None else record.get(name)
+    return None if value is None else str(value)
 
 
 def plan_autopay_failed(event_id: str, existing: Payment | None) -> Change:

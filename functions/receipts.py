@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from functions.mailer import Attachment, Mail
+from functions.recorded import saved_of
 from functions.store.base import Payment
+from site_builder.autopay_words import method_name
 from site_builder.bundle import ClientBundle
 from site_builder.formatting import format_day, format_money
 from site_builder.render import Theme
@@ -60,7 +62,12 @@ def receipt_mail(
             "amount": format_money(payment.amount, payment.currency, locale),
             "date": format_day(date.fromisoformat(payment.received), locale),
         },
-        "method": t.gettext(_METHODS.get(payment.method, "Other")),
+        # an automatic charge: its saved method, as the portal and the receipt page name it
+        "method": (
+            method_name(t, saved)
+            if (saved := saved_of(payment)) is not None
+            else t.gettext(_METHODS.get(payment.method, "Other"))
+        ),
         "balance": format_money(balance, payment.currency, locale),
         "receipt_url": f"{agency.portal_url}/c/{token}/receipts/{number}.html",
         "subject": t.gettext("Receipt %(number)s for invoice %(invoice)s")

@@ -34,6 +34,16 @@ def content_payment(payment: Payment) -> ContentPayment | None:
         disputed=payment.disputed,
         processing=payment.status == "pending",
         receipt=payment.receipt,  # the store's number: the receipt page's label and name
+        saved=saved_of(payment),
+    )
+
+
+def saved_of(payment: Payment) -> SavedMethod | None:
+    """The saved method an automatic charge was made to, which its receipt names."""
+    if payment.saved_type is None or payment.saved_last4 is None:
+        return None
+    return SavedMethod(
+        type=payment.saved_type, brand=payment.saved_brand, last4=payment.saved_last4
     )
 
 

@@ -297,6 +297,14 @@ class Validator:
                 "leave this field out",
             )
             return None
+        if "saved" in data:  # what Stripe charged, as the store recorded it
+            self.error(
+                raw,
+                ("saved",),
+                "the saved method of an automatic payment is recorded by the payment store: "
+                "leave this field out",
+            )
+            return None
         payment = self.model(Payment, raw, data)
         if payment is None or invoice is None:
             return payment

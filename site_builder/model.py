@@ -491,14 +491,18 @@ class Autopay(Model):
         return days
 
 
+# what Stripe gave, shown on pages and receipts: one line, no control characters
+StripeText = Annotated[str, OneLine]
+
+
 class SavedMethod(Model):
     """A client's payment method saved with Stripe for automatic payments (from the store)."""
 
-    type: str  # Stripe's PaymentMethod type: card, sepa_debit, us_bank_account, bacs_debit, ...
-    brand: str | None = None  # card brand as Stripe names it (visa, mastercard, amex) or a bank
-    last4: str  # 4 digits
-    customer: str | None = None  # cus_...: kept so the functions need no second lookup; never shown
-    id: str | None = None  # pm_...: never shown on a page (pages are public by token only)
+    type: StripeText  # Stripe's PaymentMethod type: card, sepa_debit, us_bank_account, ...
+    brand: StripeText | None = None  # card brand as Stripe names it (visa, amex) or a bank
+    last4: StripeText  # 4 digits
+    customer: StripeText | None = None  # cus_...: kept so the functions need no second lookup
+    id: StripeText | None = None  # pm_...: never shown on a page (pages are public by token only)
 
 
 class Agency(Model):
@@ -741,6 +745,9 @@ class Payment(Model):
     receipt: SkipJsonSchema[
         Annotated[str, Field(pattern=r"^R-[0-9]{4}-[0-9]{4,}$"), AfterValidator(_slug)] | None
     ] = None
+    # an automatic charge's saved method ("Visa •••• 4242" on its receipt): the store's, as
+    # the receipt number is, so a content file may not write it either
+    saved: SkipJsonSchema[SavedMethod | None] = None
 
 
 class Note(Model):

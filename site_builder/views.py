@@ -125,7 +125,9 @@ def client_pages(
         reverse=True,
     )
     parts = {a.invoice.number: _part_names(t, a) for a in accounts if len(a.statement.entries) > 1}
-    receipts = [_receipt(p, money[p.invoice], locale, parts.get(p.invoice, {})) for p in payments]
+    receipts = [
+        _receipt(p, money[p.invoice], locale, parts.get(p.invoice, {}), t) for p in payments
+    ]
     applied = [
         _applied(p, money[p.invoice], locale)
         for p in sorted(bundle.payments, key=lambda p: (p.date, p.id), reverse=True)
@@ -687,9 +689,14 @@ def receipt_name(number: str | None, payment_id: str) -> str:
 
 
 def _receipt(
-    payment: Payment, fmt: Any, locale: str, parts: dict[int, str | None] | None = None
+    payment: Payment,
+    fmt: Any,
+    locale: str,
+    parts: dict[int, str | None] | None = None,
+    t: Translations | None = None,
 ) -> Row:
-    """``parts``: the names of the invoice's parts, when it has several (a plan)."""
+    """``parts``: the names of the invoice's parts, when it has several (a plan); ``t``
+    names an automatic charge's saved method ("Visa •••• 4242") as the portal did."""
     record = payment_record(payment)  # the same minor units the billing rules use
     amount, refunded = record.amount, record.refunded
     return Row(
@@ -703,6 +710,11 @@ def _receipt(
             "refunded": fmt(refunded) if refunded else None,
             "net": fmt(amount - refunded),
             "method": payment.method,
+            "saved_method": (
+                autopay_words.method_name(t, payment.saved)
+                if payment.saved is not None and t is not None
+                else None
+            ),
             "reference": payment.reference,
             "instalment": payment.instalment,
             # what it paid, as the invoice names the part: "Deposit", "Instalment 2 of 3"

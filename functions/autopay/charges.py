@@ -429,6 +429,7 @@ class _Client:
                     self.today.isoformat(),
                     method=method,
                     succeeded=outcome.state == "succeeded",
+                    saved=self.record,  # the method charged, named on the receipt
                 )
             )
             done = replace(done, state=outcome.state, notified=True)

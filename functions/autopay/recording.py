@@ -40,10 +40,36 @@ def record_intent(store: Store, event: Mapping[str, Any], day: str) -> bool:
     method = method_of(types[0]) if len(types) == 1 else "other"
     succeeded = kind == "payment_intent.succeeded"
     applied = store.apply(
-        plan_autopay(event_id, intent, existing, day, method=method, succeeded=succeeded)
+        plan_autopay(
+            event_id,
+            intent,
+            existing,
+            day,
+            method=method,
+            succeeded=succeeded,
+            saved=_charged(store, intent),
+        )
     )
     _result(store, intent, "succeeded" if succeeded else "processing", None)
     return applied
+
+
+def _charged(store: Store, intent: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The client's saved method, if it is the one the job charged for this attempt (the
+    claim names it); a method changed or dropped since is not named: the job's own record
+    of the payment has it already."""
+    md = intent["metadata"]
+    n = int(md["instalment"]) if md.get("instalment") else 0
+    key = (md["invoice"], n, int(md["autopay"]))
+    charged = [
+        a.payment_method
+        for a in store.charges(md["client"])
+        if (a.invoice, a.instalment, a.attempt) == key
+    ]
+    saved = store.method(md["client"])
+    if saved is None or not charged or saved.get("payment_method") != charged[0]:
+        return None
+    return saved
 
 
 def _result(store: Store, intent: Mapping[str, Any], state: str, reason: str | None) -> None:

@@ -51,6 +51,11 @@ class Payment:
     # "R-2026-0007": given by the store in the transaction that first records the payment as
     # succeeded (``numbering.py``), never before, never again; None until then
     receipt: str | None = None
+    # an automatic charge's saved method (Stripe's type, card brand, last four digits), so its
+    # receipt names it as the portal did ("Visa •••• 4242"); None for any other payment
+    saved_type: str | None = None
+    saved_brand: str | None = None
+    saved_last4: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,4 +328,8 @@ def merge(old: Payment | None, new: Payment) -> Payment:
         session=old.session or new.session,
         disputed=old.disputed or new.disputed,
         receipt=old.receipt or new.receipt,  # a number once given is the payment's for good
+        # the method charged, as first recorded (the job's or the webhook's, the same one)
+        saved_type=old.saved_type or new.saved_type,
+        saved_brand=old.saved_brand or new.saved_brand,
+        saved_last4=old.saved_last4 or new.saved_last4,
     )

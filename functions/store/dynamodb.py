@@ -1123,6 +1123,9 @@ def _payment_item(payment: Payment, pk: str, sk: str) -> dict[str, Any]:
     )
     _put_optional(item, "session", None if payment.session is None else {"S": payment.session})
     _put_optional(item, "receipt", None if payment.receipt is None else {"S": payment.receipt})
+    for name in ("saved_type", "saved_brand", "saved_last4"):
+        value = getattr(payment, name)
+        _put_optional(item, name, None if value is None else {"S": value})
     return item
 
 
@@ -1141,6 +1144,9 @@ def _payment(item: dict[str, Any]) -> Payment:
         session=item["session"]["S"] if "session" in item else None,
         disputed=item.get("disputed", {}).get("BOOL", False),
         receipt=item["receipt"]["S"] if "receipt" in item else None,
+        saved_type=item["saved_type"]["S"] if "saved_type" in item else None,
+        saved_brand=item["saved_brand"]["S"] if "saved_brand" in item else None,
+        saved_last4=item["saved_last4"]["S"] if "saved_last4" in item else None,
     )
 
 

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS payments (
     id TEXT PRIMARY KEY, invoice TEXT NOT NULL, client TEXT NOT NULL, amount INTEGER NOT NULL,
     currency TEXT NOT NULL, received TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL,
     instalment INTEGER, refunded INTEGER NOT NULL, session TEXT,
-    disputed INTEGER NOT NULL DEFAULT 0, receipt TEXT
+    disputed INTEGER NOT NULL DEFAULT 0, receipt TEXT,
+    saved_type TEXT, saved_brand TEXT, saved_last4 TEXT
 );
 CREATE INDEX IF NOT EXISTS payments_by_invoice ON payments (invoice);
 CREATE TABLE IF NOT EXISTS receipt_counters (year TEXT PRIMARY KEY, last INTEGER NOT NULL);
@@ -95,7 +96,7 @@ RECEIPT_INDEX = (
 )
 PAYMENT_COLUMNS = (
     "id, invoice, client, amount, currency, received, method, status, instalment, refunded, "
-    "session, disputed, receipt"
+    "session, disputed, receipt, saved_type, saved_brand, saved_last4"
 )
 
 
@@ -111,6 +112,7 @@ class SqliteStore:
         self._migrate()
         self._db().execute(RECEIPT_INDEX)
         self._migrate_sessions()
+        self._migrate_saved_methods()
 
     def _migrate(self) -> None:
         """A store made before receipt numbers: add the column, and number the receipts it
@@ -128,6 +130,14 @@ class SqliteStore:
                 payment = _payment(row)
                 number = self._next_receipt(db, receipt_year(payment))
                 db.execute("UPDATE payments SET receipt = ? WHERE id = ?", (number, payment.id))
+
+    def _migrate_saved_methods(self) -> None:
+        """A store made before automatic payments: its payments name no saved method."""
+        with self._tx() as db:
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(payments)")}
+            for column in ("saved_type", "saved_brand", "saved_last4"):
+                if column not in columns:
+                    db.execute(f"ALTER TABLE payments ADD COLUMN {column} TEXT")
 
     def _migrate_sessions(self) -> None:
         """A store made before autopay: its sessions were all plain payments."""
@@ -306,7 +316,8 @@ class SqliteStore:
                 db.execute(
                     f"INSERT OR REPLACE INTO payments ({PAYMENT_COLUMNS}) VALUES (:id, :invoice, "
                     ":client, :amount, :currency, :received, :method, :status, :instalment, "
-                    ":refunded, :session, :disputed, :receipt)",
+                    ":refunded, :session, :disputed, :receipt, :saved_type, :saved_brand, "
+                    ":saved_last4)",
                     asdict(kept),
                 )
             for receipt in change.offline_receipts:

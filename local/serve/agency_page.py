@@ -1,4 +1,5 @@
-"""The local agency page: receivables at a glance, every client's portal, and the mailbox.
+"""The local agency page: receivables at a glance, automatic payments, every client's portal,
+and the mailbox.
 
 Local only: ``portal serve`` mounts it under a path derived from the portal
 secret (it links every portal, so it must be as unguessable as they are), and
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,10 +25,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from functions.autopay.status import AutopayStatus, autopay_status
+from functions.snapshots import FolderSnapshots
 from functions.store.base import OutboxItem, Store
 from local.serve.mailbox import Letter, letter, letters
 from site_builder.formatting import format_money
-from site_builder.model import Agency
+from site_builder.model import Agency, Autopay
 from site_builder.receivables.attention import attention, attention_lines
 from site_builder.receivables.figures import CurrencyFigures, compute
 
@@ -85,6 +88,12 @@ class AgencyView:
     letters: list[Letter]
     waiting: list[OutboxItem] = field(default_factory=list)  # outbox work not done yet
     needs_attention: list[str] = field(default_factory=list)  # what a person should look at
+    # ``portal status``'s automatic payments: who is on them, the next charges, the failures
+    autopay: AutopayStatus = field(default_factory=AutopayStatus)
+    autopay_settings: Autopay = field(default_factory=Autopay)  # the agency's, for the words
+    names: dict[str, str] = field(default_factory=dict)  # client id -> name
+    # late payers not on automatic payments: the page suggests ``autopay: {mode: required}``
+    late_not_on_autopay: list[str] = field(default_factory=list)
 
 
 def current_ledger(build_dir: Path, store: Store) -> dict[str, dict[str, Any]]:
@@ -114,18 +123,31 @@ def gather(
     ledger = current_ledger(build_dir, store)
     figures = compute(ledger, today, agency.late_payers)
     names = {p.client_id: p.name for p in portals}
+    late = [c for c, who in figures.clients.items() if who.habitual_late_payer]
+    autopay = _autopay(store, build_dir, today)
+    on = {o.client for o in autopay.on}
     return AgencyView(
         agency=agency.name,
         today=today,
         receivables=list(figures.currencies.values()),
-        late_payers=[
-            names.get(c, c) for c, who in figures.clients.items() if who.habitual_late_payer
-        ],
+        late_payers=[names.get(c, c) for c in late],
         portals=portals,
         letters=letters(mail_folder),
         waiting=store.unsent(),
         needs_attention=[*(problems or ()), *attention_lines(attention(store, ledger))],
+        autopay=autopay,
+        autopay_settings=agency.autopay,
+        names=names,
+        late_not_on_autopay=[names.get(c, c) for c in late if c not in on],
     )
+
+
+def _autopay(store: Store, build_dir: Path, today: date) -> AutopayStatus:
+    """``portal status``'s figures (functions/autopay/status.py), so the two never differ."""
+    try:
+        return autopay_status(store, FolderSnapshots(build_dir / "clients"), today)
+    except Exception as exc:  # the rest of the page still shows; the section says why not
+        return AutopayStatus(problems=[f"automatic payments not readable: {exc}"])
 
 
 HERE = Path(__file__).resolve().parent
@@ -135,9 +157,17 @@ _ENV = Environment(
 STYLE = (HERE / "agency.css").read_bytes()
 
 
+def listed(items: Sequence[object]) -> str:
+    """ "3, 7 and 14": a short list as a sentence has it."""
+    words = [str(item) for item in items]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
 def render(view: AgencyView) -> str:
     return _ENV.get_template("agency.html").render(
-        view=view, money=lambda minor, currency: format_money(minor, currency, "en")
+        view=view,
+        money=lambda minor, currency: format_money(minor, currency, "en"),
+        listed=listed,
     )
 
 

@@ -246,7 +246,8 @@ def test_one_notice_before_each_charge_and_a_receipt_after_it(walk: dict[str, An
     receipts = [m for m in walk["mails"] if str(m["subject"]).startswith("Receipt ")]
     visa = [m for m in receipts if "ap-visa" in str(m["to"])]
     assert len(visa) == 4
-    assert all("Method: Card" in text_of(m) for m in visa)  # the receipt names the method
+    # the receipt names the saved method charged, as the portal does
+    assert all("Method: Visa •••• 4242" in text_of(m) for m in visa)
 
 
 def test_a_declined_card_is_retried_then_turned_off_and_reminders_resume(

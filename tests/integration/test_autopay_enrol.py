@@ -22,6 +22,7 @@ from functions.store import SqliteStore
 from functions.work import drain_outbox
 from local.stripe_server.server import DEFAULT_API_KEY, LocalStripe
 from site_builder.build import build
+from site_builder.render import Theme
 from tests.conftest import SAMPLE, SAMPLE_TODAY, SECRET
 from tests.integration.conftest import SmtpServer, app_server, token, wait_until
 
@@ -211,7 +212,9 @@ def test_a_wrong_token_or_unknown_client_is_the_same_404(system: dict[str, Any])
 
 def test_a_client_with_autopay_off_is_refused(system: dict[str, Any]) -> None:
     answer = autopay(system, "guanghua-tokyo", "on")
-    assert answer.status_code == 409 and "not offered" in answer.text
+    said = Theme().translations("zh_Hant").gettext("Automatic payments are not offered")
+    assert said != "Automatic payments are not offered"  # in the client's language
+    assert answer.status_code == 409 and said in answer.text
     assert f"/c/{token('guanghua-tokyo')}/index.html" in answer.text
     assert system["store"].customer("guanghua-tokyo") is None  # nothing made at Stripe
 
