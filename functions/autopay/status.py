@@ -24,6 +24,9 @@ from site_builder.model import SavedMethod
 from site_builder.render import Theme
 
 HORIZON_DAYS = 14  # upcoming charges shown: the next two weeks
+# failures of clients no longer on autopay (turned off after the last retry, or by the
+# client) stay listed this long: the agency learns why, and that it is now the reminders' job
+RECENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,22 @@ def autopay_status(
                         method,
                     )
                 )
+    status.failures.extend(_off_since_failing(store, {o.client for o in status.on}, today, words))
     status.upcoming.sort(key=lambda u: (u.day, u.client, u.invoice, u.instalment))
     status.failures.sort(key=lambda f: (f.client, f.invoice, f.instalment))
     return status
+
+
+def _off_since_failing(store: Store, on: set[str], today: date, words: Any) -> list[Failure]:
+    """The last failed attempt of each part of clients no longer on autopay, from the last
+    ``RECENT_DAYS``: with no next attempt (nothing will be charged automatically)."""
+    recent = (today - timedelta(days=RECENT_DAYS)).isoformat()
+    last: dict[tuple[str, str, int], Failure] = {}
+    for a in store.charges():  # ordered by invoice, instalment, attempt: the last one wins
+        if a.client in on or a.state != "failed" or a.day < recent:
+            continue
+        reason = reason_words(words, a.reason).rstrip(".")
+        last[a.client, a.invoice, a.instalment] = Failure(
+            a.client, a.invoice, a.instalment, a.attempt, a.day, reason, a.reason, None
+        )
+    return list(last.values())

@@ -167,7 +167,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 if today[0] == OFF_DAY:  # as POST /autopay action=off does
                     store.drop_method("ap-off", "turned off by the client", OFF_DAY.isoformat())
                     stripe_api.detach_payment_method(customers["ap-off"][1])
-                if n in (9, 13):  # as `portal status` shows it that morning
+                if n in (9, 13, 20):  # as `portal status` shows it that morning
                     statuses[n] = autopay_status(store, services.snapshots, today[0])
                 reports[today[0]] = job.remind_job(services)
                 drain(store, {"email": email, "publish": lambda p: None}, limit=500)
@@ -316,6 +316,16 @@ def test_status_lists_upcoming_charges_and_failures(walk: dict[str, Any]) -> Non
     assert (day(15), "ap-decline", "AP-3", 0, "Visa •••• 9995") in {
         (u.day, u.client, u.invoice, u.instalment, u.method) for u in after.upcoming
     }
+    # the last retry (day 19) failed: off autopay, and still listed, with no next attempt
+    off = walk["statuses"][20]
+    assert "ap-decline" not in {o.client for o in off.on}
+    (failure,) = [f for f in off.failures if f.client == "ap-decline"]
+    assert (failure.invoice, failure.attempt, failure.day, failure.next_retry) == (
+        "AP-3",
+        3,
+        day(19),
+        None,
+    )
 
 
 def test_portal_status_shows_automatic_payments(walk: dict[str, Any]) -> None:
