@@ -31,6 +31,9 @@ def _group(digits: str, primary: int, secondary: int, separator: str) -> str:
     return separator.join(reversed(groups))
 
 
+_KEPT = 4096  # texts kept per formatter
+
+
 @cache
 def money_formatter(locale_tag: str, currency: str) -> Callable[[int], str]:
     """A function from minor units to the locale's currency text."""
@@ -46,14 +49,23 @@ def money_formatter(locale_tag: str, currency: str) -> Callable[[int], str]:
     places = exponent(currency)
     scale = 10**places
 
+    # A client's pages print the same figures again and again (a total on the card, the
+    # invoice, the statement and the receipt): each text is kept for the next time.
+    done: dict[int, str] = {}
+
     def fmt(minor: int) -> str:
+        text = done.get(minor)
+        if text is not None:
+            return text
         whole, fraction = divmod(abs(minor), scale)
         text = _group(str(whole), primary, secondary, group_sign)
         if places:
             text += decimal_sign + str(fraction).rjust(places, "0")
-        if minor < 0:
-            return neg_prefix + text + neg_suffix
-        return pos_prefix + text + pos_suffix
+        text = neg_prefix + text + neg_suffix if minor < 0 else pos_prefix + text + pos_suffix
+        if len(done) >= _KEPT:
+            done.clear()
+        done[minor] = text
+        return text
 
     return fmt
 

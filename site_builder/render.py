@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from babel.support import Translations
 from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     pass_eval_context,
     select_autoescape,
 )
 from jinja2.ext import Extension
 from jinja2.nodes import EvalContext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from site_builder.i18n import resolve_locale, translations
-from site_builder.views import Page
+from site_builder.views import Page, Row
 from site_builder.wording import single_stops
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
@@ -56,8 +60,76 @@ def _fmt(eval_ctx: EvalContext, text: str, **values: object) -> str:
     # with a full stop ("Inc.", "г.") takes the sentence's own
     text = single_stops(text, values)
     if eval_ctx.autoescape:
-        return Markup(text) % values
+        # ``Markup(text) % values``, without its per-value wrappers: each value escaped as
+        # ``escape`` would (numbers print as they are, and keep ``%d``), then one Markup
+        return Markup(
+            text
+            % {
+                name: value if isinstance(value, _NUMBERS) else _escape(value)
+                for name, value in values.items()
+            }
+        )
     return text % values
+
+
+_NUMBERS = (int, float, Decimal)  # their text has nothing to escape
+
+
+try:  # MarkupSafe's own C escaper, the one ``escape`` calls: the text alone, no Markup made
+    from markupsafe import _escape_inner
+except ImportError:  # another MarkupSafe: its ``escape``, as Jinja would call it
+
+    def _escape_inner(text: str) -> str:
+        return str(escape(text))
+
+
+def _escape(value: Any) -> Any:
+    """What Jinja's ``escape`` prints for a ``{{ value }}`` of an HTML page, made cheaper.
+
+    A page prints ~90 values and a build makes a quarter of a million pages: ``escape``
+    wraps every text in a new Markup (~1.7 µs), and the wrapper is thrown away when the page
+    is joined into one string. Text is escaped by the same C function without it, Markup
+    (already safe) passes as it is, and anything else goes to ``escape`` as before.
+    """
+    kind = type(value)
+    if kind is str:
+        return _escape_inner(value)
+    if kind is Markup:
+        return value
+    return escape(value)
+
+
+class _Template(Template):
+    @classmethod
+    def _from_namespace(
+        cls,
+        environment: Environment,
+        namespace: MutableMapping[str, Any],
+        globals: MutableMapping[str, Any],
+    ) -> Template:
+        # the compiled module's ``escape`` (imported from jinja2.runtime) is only what its
+        # ``{{ }}`` outputs call: they get the cheaper one, with the same text
+        namespace["escape"] = _escape
+        return super()._from_namespace(environment, namespace, globals)
+
+
+# a dict's own attributes: Jinja gives ``row.items`` the method, not the key; so do we
+_DICT_NAMES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    template_class = _Template
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # The views' rows are dicts read as ``row.name``: Jinja tries the attribute first,
+        # which fails (an AttributeError raised and caught) before the key is read, some
+        # 1.7 million times a 1,000-client build. A Row's key is read at once instead.
+        if type(obj) is Row and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 @dataclass(frozen=True)
@@ -89,7 +161,7 @@ class Theme:
         catalog = resolve_locale(locale)[1]
         env = self._envs.get(catalog)
         if env is None:
-            env = Environment(
+            env = _Environment(
                 loader=FileSystemLoader(self.folder / "templates"),
                 # HTML is escaped; plain-text mail bodies (.txt) are not
                 autoescape=select_autoescape(["html", "htm", "xml"], default=False),

@@ -40,11 +40,19 @@ def single_stops(template: str, values: Mapping[str, object], placeholder: str =
     right after the placeholder goes; "!", "?" and the CJK "。" are kept.
     """
 
+    # most sentences have no placeholder right before a full stop: no pattern to run
+    if not any(end in template for end in _STOPS.get(placeholder, ".")):
+        return template
+
     def stop(match: re.Match[str]) -> str:
         value = values.get(match.group(1))
         return match.group(0)[:-1] if str(value).endswith(".") else match.group(0)
 
     return re.sub(placeholder + r"\.", stop, template)
+
+
+# what each kind of placeholder looks like followed by a full stop
+_STOPS = {PERCENT: (")s.", ")d."), BRACES: ("}.",)}
 
 
 def fill(template: str, values: Mapping[str, object]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from site_builder.billing.discount import (
     discount_amount,
@@ -158,24 +159,68 @@ def _status(
     return "open"
 
 
-def statement(
-    invoice: Invoice,
-    terms: ResolvedTerms,
-    payments: Sequence[PaymentRecord],
-    today: date,
-    credit_uses: Sequence[CreditUse] = (),
-) -> Statement:
-    """The invoice as of ``today``; payments dated later have not happened yet.
+@dataclass(frozen=True)
+class _Basis:
+    """What an invoice's statement rests on that the day does not change, for one set of
+    payments: its totals and schedule, the discount taken, and the payments' allocation."""
 
-    ``credit_uses``: this invoice's overpayment applied to other invoices (the client's
-    credit balance is the sum of each invoice's ``credit``); those dated later than
-    ``today`` have not happened yet either.
-    """
+    totals: Totals
+    due: date
+    schedule: tuple[ScheduleEntry, ...]
+    paid: int
+    refunded: int
+    live: bool
+    policy: LateFeePolicy | None
+    deadline: date | None
+    discount: int
+    was_taken: bool
+    taken: int
+    amounts: tuple[int, ...]
+    applied: tuple[Applied, ...]
+    overpaid: int
+
+
+# A build asks for the statement of one invoice several times: as of the build's day, on
+# each day its timeline looks at (the same payments, later days), for each receipt's
+# "balance after" and for the next change. What no day changes is worked out once for the
+# invoice (its totals and schedule) and once for a set of payments (their allocation), and
+# kept for the last invoices seen. By identity: the models are frozen, and an entry holds
+# its invoice and terms, so no other object can take their ids while it is kept.
+_KEPT = 512
+_schedules: dict[
+    tuple[int, int], tuple[Invoice, ResolvedTerms, Totals, date, tuple[ScheduleEntry, ...]]
+] = {}
+_bases: dict[tuple[int, int, tuple[PaymentRecord, ...]], tuple[Invoice, ResolvedTerms, _Basis]] = {}
+
+
+def _keep(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _KEPT:
+        memo.clear()  # a build moves from client to client: the old ones are not asked again
+    memo[key] = value
+
+
+def totals_and_schedule(
+    invoice: Invoice, terms: ResolvedTerms
+) -> tuple[Totals, date, tuple[ScheduleEntry, ...]]:
+    """The invoice's totals, due date and payment schedule (kept: see ``_KEPT``)."""
+    key = (id(invoice), id(terms))
+    hit = _schedules.get(key)
+    if hit is not None and hit[0] is invoice and hit[1] is terms:
+        return hit[2], hit[3], hit[4]
     totals = invoice_totals(invoice)
-    total, currency = totals.total, invoice.currency
     due = due_date(invoice, terms)
-    schedule = payment_schedule(invoice, total, terms)
-    counted = [p for p in payments if p.date <= today]
+    schedule = payment_schedule(invoice, totals.total, terms)
+    _keep(_schedules, key, (invoice, terms, totals, due, schedule))
+    return totals, due, schedule
+
+
+def _basis(invoice: Invoice, terms: ResolvedTerms, counted: tuple[PaymentRecord, ...]) -> _Basis:
+    key = (id(invoice), id(terms), counted)
+    hit = _bases.get(key)
+    if hit is not None and hit[0] is invoice and hit[1] is terms:
+        return hit[2]
+    totals, due, schedule = totals_and_schedule(invoice, terms)
+    total, currency = totals.total, invoice.currency
     paid = sum(p.net for p in counted)
     refunded = sum(p.amount - p.net for p in counted)
 
@@ -196,6 +241,45 @@ def statement(
         overpaid = paid  # all of it is the client's to get back
     else:
         applied, overpaid = _allocate(schedule, amounts, policy, currency, counted)
+    basis = _Basis(
+        totals=totals,
+        due=due,
+        schedule=schedule,
+        paid=paid,
+        refunded=refunded,
+        live=live,
+        policy=policy,
+        deadline=deadline,
+        discount=discount,
+        was_taken=was_taken,
+        taken=taken,
+        amounts=tuple(amounts),
+        applied=tuple(applied),
+        overpaid=overpaid,
+    )
+    _keep(_bases, key, (invoice, terms, basis))
+    return basis
+
+
+def statement(
+    invoice: Invoice,
+    terms: ResolvedTerms,
+    payments: Sequence[PaymentRecord],
+    today: date,
+    credit_uses: Sequence[CreditUse] = (),
+) -> Statement:
+    """The invoice as of ``today``; payments dated later have not happened yet.
+
+    ``credit_uses``: this invoice's overpayment applied to other invoices (the client's
+    credit balance is the sum of each invoice's ``credit``); those dated later than
+    ``today`` have not happened yet either.
+    """
+    counted = tuple(p for p in payments if p.date <= today)
+    b = _basis(invoice, terms, counted)
+    totals, currency, due, schedule = b.totals, invoice.currency, b.due, b.schedule
+    paid, refunded, live, policy = b.paid, b.refunded, b.live, b.policy
+    deadline, discount, was_taken, taken = b.deadline, b.discount, b.was_taken, b.taken
+    amounts, applied, overpaid = b.amounts, b.applied, b.overpaid
     fees = [
         late_fee_charges(amount, entry.due, policy, currency, paid_in, today)
         for entry, amount, paid_in in zip(schedule, amounts, applied, strict=True)

@@ -20,10 +20,13 @@ from datetime import date, timedelta
 
 from site_builder.billing.discount import discount_applies, discount_deadline
 from site_builder.billing.fees import fee_days
-from site_builder.billing.schedule import payment_schedule
-from site_builder.billing.statement import PaymentRecord, Statement, statement
+from site_builder.billing.statement import (
+    PaymentRecord,
+    Statement,
+    statement,
+    totals_and_schedule,
+)
 from site_builder.billing.terms import ResolvedTerms
-from site_builder.billing.totals import invoice_totals
 from site_builder.model import Invoice
 
 # How far past the last step a schedule looks for changes: monthly interest would go on for ever
@@ -49,7 +52,7 @@ class Timeline:
 
 def change_days(invoice: Invoice, terms: ResolvedTerms, after: date, until: date) -> list[date]:
     """The days in (``after``, ``until``] on which the rules may change a figure unprompted."""
-    schedule = payment_schedule(invoice, invoice_totals(invoice).total, terms)
+    _, _, schedule = totals_and_schedule(invoice, terms)  # the statements' own, kept
     days: set[date] = set()
     deadline = discount_deadline(invoice.issued, terms)
     if deadline is not None and discount_applies(schedule):
