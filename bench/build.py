@@ -214,7 +214,9 @@ def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
             )
         )
         stages = ", ".join(f"{k} {v:.2f}" for k, v in report.phases.items())
-        notes.append(f"{scenario}: seconds by stage: {stages}")
+        # a shared machine: the load says how much of the time was the neighbours'
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        notes.append(f"{scenario}: seconds by stage: {stages or '—'}; load average {load:.1f}")
         if report.clients_rendered != expected:
             notes.append(
                 f"{scenario}: {report.clients_rendered:,} clients rendered, expected {expected:,}"

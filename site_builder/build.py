@@ -306,9 +306,11 @@ def build(
             day = today.isoformat()
             if all(not c.recorded and c.current_on(day) for c in previous.clients.values()):
                 return _unchanged(report, previous, out, started)  # the common case, at once
-        sources = [agency_source, *manifest.sources(previous, stats, cnt.Source._make)]
+    # The same names as the last build: its columns serve, and ``current`` and ``prev_files``
+    # hold only the files this build looks at (``Files.take``), not 167,000 of each.
+    cols = previous.columns if stats is not None else None  # type: ignore[union-attr]
     full = previous is None
-    prev_files = {} if previous is None else previous.files
+    prev_files = {} if previous is None or cols is not None else previous.files
     owners = _Owners(
         prev_files,
         [] if previous is None else previous.retainers,
@@ -318,16 +320,14 @@ def build(
     # Which files must be read: all of them, or only the changed ones and then
     # every file of each client those changes touch.
     current = {s.rel: s for s in sources if s.kind != "agency"}
+    if cols is not None:  # the last build's files: only those whose stat moved need a look
+        cols.take(manifest.moved(cols, stats), stats, cnt.Source._make, current, prev_files)  # type: ignore[arg-type]
     hashes: dict[str, str] = {}
     if full:
         to_read = list(current.values())
     else:
         to_read = []
-        # the last build's files: only those whose stat moved need a look
-        candidates = (
-            current.items() if stats is None else changes.moved(current, previous.columns, stats)  # type: ignore[union-attr]
-        )
-        for rel, s in candidates:
+        for rel, s in current.items():
             old = prev_files.get(rel)
             if old and old[0] == s.mtime_ns and old[1] == s.size:
                 continue
@@ -352,7 +352,11 @@ def build(
         if c.recorded != recorded_keys.get(cid, "") or not c.current_on(today.isoformat())
     } | (set(recorded_keys) - set({} if previous is None else previous.clients))
     lap = report.lap("scan", started)
-    invoice_files = {s.key for s in sources if s.kind == "invoice"}
+    invoice_files = (
+        cols.keys_of("invoice")
+        if cols is not None
+        else {s.key for s in sources if s.kind == "invoice"}
+    )
     if previous is not None and not (added or to_read or moved or len(current) != len(prev_files)):
         report.set_aside = _countable(recorded, owners, invoice_files)[1]  # still not counted
         return _unchanged(report, previous, out, started)
@@ -370,6 +374,8 @@ def build(
         for rel, old in prev_files.items():
             if rel not in current and old[3]:
                 dirty.add(old[3])  # a deleted file
+        if cols is not None:  # the files the last build gave to the clients now dirty
+            cols.take(cols.owned_by(dirty), stats, cnt.Source._make, current, prev_files)  # type: ignore[arg-type]
         more = [s for rel, s in current.items() if rel not in raws and prev_files[rel][3] in dirty]
         for raw in _read_all(content, more, workers):
             raws[raw.source.rel] = raw
@@ -377,7 +383,11 @@ def build(
         raws = dict(sorted(raws.items()))  # in a full build's order: the snapshots keep it
 
     # Clients first: everything else refers to them.
-    client_ids = {s.key for s in sources if s.kind == "client"}
+    client_ids = (
+        cols.keys_of("client")
+        if cols is not None
+        else {s.key for s in sources if s.kind == "client"}
+    )
     clients: dict[str, Client] = {}
     for raw in raws.values():
         if raw.source.kind == "client" and (c := validator.client(raw)) is not None:
@@ -511,6 +521,8 @@ def build(
                 sources=sources,
                 listing=listing,
                 lazy=None if previous is None else previous.lazy,
+                columns=cols,
+                stats=stats,
             ),
             generated=datetime.now(ZoneInfo(agency.timezone)).isoformat(timespec="seconds"),
         )

@@ -19,9 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from site_builder.manifest import Files
 
@@ -110,16 +109,3 @@ def _hinted(root: Path, files: Files, hint: Iterable[str]) -> tuple[array, array
             return None  # deleted
         mtimes[i], sizes[i] = st.st_mtime_ns, st.st_size
     return mtimes, sizes
-
-
-def moved(
-    current: Mapping[str, Any], files: Files, stats: tuple[array, array]
-) -> Iterator[tuple[str, Any]]:
-    """(path, source) of each file whose stat is not the one recorded (same names as files)."""
-    mtimes, sizes = stats
-    if mtimes == files.mtimes and sizes == files.sizes:
-        return
-    for i, (m, s, m0, s0) in enumerate(zip(mtimes, sizes, files.mtimes, files.sizes, strict=True)):
-        if m != m0 or s != s0:
-            rel = files.rels[i]
-            yield rel, current[rel]

@@ -9,6 +9,7 @@ content into an empty folder.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -203,3 +204,55 @@ def test_a_manifest_that_does_not_match_its_files_means_a_full_build(
     (out / "build" / "outputs.jsonl").unlink()
     assert build(content, out, SAMPLE_TODAY, secret=SECRET, workers=1, pdfs=False).full
     assert not build(content, out, SAMPLE_TODAY, secret=SECRET, workers=1, pdfs=False).full
+
+
+def test_spliced_ledger_and_patched_columns_equal_a_full_build(
+    out: Path, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same names as the last build: the ledger's unchanged lines are copied from the old
+    file in runs and files.bin's unchanged columns written back as read; the first, a middle
+    and the last client of the ledger re-rendered, then an invoice moved to another client."""
+
+    def every_record(self: manifest.Files) -> dict[str, manifest.FileRecord]:
+        raise AssertionError("the same names: no record of every file is needed")
+
+    monkeypatch.setattr(manifest.Files, "records", every_record)
+    for number in ("0110", "0105", "0106"):  # batik-warisan, open-trails, yantar
+        bump_quantity(content / "invoices" / f"INV-2026-{number}.yaml")
+    report = incremental(content, out)
+    assert report.clients_rendered == 3
+    moved = content / "invoices" / "INV-2026-0109.yaml"
+    moved.write_text(
+        moved.read_text(encoding="utf-8").replace("client: harbor-light", "client: thames-rowe"),
+        encoding="utf-8",
+    )
+    report = incremental(content, out, changed={str(moved)})
+    assert report.clients_rendered == 2
+    monkeypatch.undo()
+    full = fresh(content, tmp_path, "full")
+    assert_same_as_full(out, content, tmp_path, "full-again")
+    # the ledger byte for byte, its first line (the time it was generated) aside
+    got, expected = ((o / "build" / "ledger.json").read_bytes() for o in (out, full))
+    assert got.split(b"\n", 1)[1] == expected.split(b"\n", 1)[1]
+    loaded, made = manifest.load(out / "build"), manifest.load(full / "build")
+    assert loaded is not None and made is not None
+    assert loaded.files == made.files
+    assert loaded.columns.columns() == made.columns.columns()  # type: ignore[union-attr]
+    # and what the next build reads back: each client's line where the manifest says
+    for cid, record in loaded.clients.items():
+        where = record.in_old_ledger
+        assert (where is None) == (not made.clients[cid].ledger)
+        if where is not None:
+            assert got[where[0] : where[0] + where[1]] == made.clients[cid].ledger
+
+
+def test_without_a_kernel_copy_the_ledger_is_read_and_written(
+    out: Path, content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_copy(*args: object) -> int:
+        raise OSError(errno.EXDEV, "not here")  # another file system, or not Linux
+
+    monkeypatch.setattr(manifest.os, "copy_file_range", no_copy)
+    bump_quantity(content / "invoices" / "INV-2026-0105.yaml")
+    assert incremental(content, out).clients_rendered == 1
+    assert_same_as_full(out, content, tmp_path, "full")
