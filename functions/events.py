@@ -218,7 +218,8 @@ class NotUnderstood:
 def understand(body: Mapping[str, Any]) -> Event | NotUnderstood:
     """The event, checked against the schema of its type; or what failed."""
     kind = body.get("type")
-    model = KINDS.get(kind, Event) if isinstance(kind, str) else Event
+    kind = kind if isinstance(kind, str) else None  # a signed body may carry any JSON here
+    model = KINDS.get(kind, Event) if kind is not None else Event
     if kind == "checkout.session.completed" and _mode(body) == "setup":
         model = SetupCompletedEvent  # a saved method (functions/autopay/saved.py), no money
     if kind in AUTOPAY_KINDS and _is_autopay(body):
@@ -229,7 +230,7 @@ def understand(body: Mapping[str, Any]) -> Event | NotUnderstood:
         return NotUnderstood(
             errors=tuple(_describe(e) for e in exc.errors()[:MAX_ERRORS]),
             event_id=_usable_id(body.get("id")),
-            type=kind[:100] if isinstance(kind, str) else None,
+            type=kind[:100] if kind is not None else None,
         )
 
 
