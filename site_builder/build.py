@@ -279,15 +279,15 @@ def build(
         previous = None
     # The files and their stats: the last build's files with their stats taken anew when the
     # same names are there (site_builder.changes), else a full scan.
-    stats = None if previous is None else changes.changed(content, previous.columns, changed)
-    agency_stat = _stat(content / "agency.yaml") if stats is not None else None
-    if stats is not None and agency_stat is not None:
-        listing = previous.listing  # type: ignore[union-attr]
+    seen = None if previous is None else changes.changed(content, previous.columns, changed)
+    agency_stat = _stat(content / "agency.yaml") if seen is not None else None
+    stats = None
+    if seen is not None and agency_stat is not None:
+        listing, stats = seen
         agency_source = cnt.Source("agency.yaml", "agency", "agency", *agency_stat)
         sources, errors = [], []
     else:
-        stats = None
-        listing = changes.listing_key(content)  # before the scan: what it misses is seen next
+        listing = changes.listing(content)  # before the scan: what it misses is seen next
         sources, errors = cnt.scan(content)
         agency_source = next((s for s in sources if s.kind == "agency"), None)
     validator = cnt.Validator(content)

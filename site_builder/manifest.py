@@ -42,10 +42,12 @@ import orjson
 
 from site_builder.writer import write_atomic
 
-VERSION = 6
+VERSION = 7
 
 # path -> [mtime_ns, size, content hash, owning client id or None]
 FileRecord = list[Any]
+# content folder -> (its st_ctime_ns, 0 when read too soon to trust; a digest of its names)
+Listing = dict[str, tuple[int, str]]
 
 _PYTHON = sys.version  # marshal's format is the interpreter's own
 _OUTPUTS = "outputs.jsonl"
@@ -189,14 +191,14 @@ class Files:
         rels: list[str],
         mtimes: array,
         sizes: array,
-        listing: str,
+        listing: Listing,
         data: memoryview | None = None,
         bounds: dict[str, tuple[int, int]] | None = None,
     ) -> None:
         self.rels = rels
         self.mtimes = mtimes  # of "q": st_mtime_ns
         self.sizes = sizes  # of "q": st_size
-        self.listing = listing  # content.listing_key of the folders they were found in
+        self.listing = listing  # changes.listing of the folders they were found in
         self._data = data  # files.bin as read: its segments are written back when unchanged
         self._bounds = bounds or {}  # segment name -> (start, end) in data
         self._columns: tuple[list[str], list[str], list[str], list[str | None]] | None = None
@@ -284,7 +286,7 @@ class Manifest:
         retainers: list[str] | None = None,
         *,
         sources: list[Any] | None = None,
-        listing: str = "",
+        listing: Listing | None = None,
         columns: Files | None = None,
         lazy: _Lazy | None = None,
         stats: tuple[array, array] | None = None,
@@ -296,7 +298,7 @@ class Manifest:
         self.retainers = retainers if retainers is not None else []
         # content.Source of every file but agency.yaml, in scan's order: their kinds and keys
         self.sources = sources
-        self.listing = listing
+        self.listing = listing or {}
         self.columns = columns
         self.lazy = lazy
         # The last build's files, the same names, with these stats: ``files`` then holds only
@@ -376,7 +378,7 @@ def _read_files(path: Path, stamp: str) -> Files | None:
         split += length
     if split != len(data):
         raise ValueError("build/files.bin is not the length its head says")
-    files = Files([], array("q"), array("q"), listing, data, bounds)
+    files = Files([], array("q"), array("q"), dict(listing), data, bounds)
     files.rels = marshal.loads(files.segment("rels"))
     files.mtimes.frombytes(files.segment("mtimes"))
     files.sizes.frombytes(files.segment("sizes"))
@@ -550,7 +552,6 @@ def _save_files(path: Path, manifest: Manifest, stamp: str) -> None:
     if manifest.stats is not None:  # the last build's files, the same names
         assert old is not None
         segments = _same_names(old, manifest.stats, manifest.files)
-        listing = old.listing
     else:
         files = manifest.files
         sources = [s for s in manifest.sources or () if s.kind != "agency"]
@@ -571,9 +572,8 @@ def _save_files(path: Path, manifest: Manifest, stamp: str) -> None:
             name: col if isinstance(col, bytes) else marshal.dumps(col)
             for name, col in zip(_SEGMENTS, columns, strict=True)
         }
-        listing = manifest.listing
     parts = [segments[name] for name in _SEGMENTS]
-    head = marshal.dumps((_PYTHON, stamp, listing, [len(p) for p in parts]))
+    head = marshal.dumps((_PYTHON, stamp, manifest.listing, [len(p) for p in parts]))
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temp, "wb", buffering=0) as handle:
         for part in (len(head).to_bytes(8, "little"), head, *parts):
