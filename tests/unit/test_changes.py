@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,9 @@ def test_unmoved_folders_are_trusted_and_keep_their_record(root: Path) -> None:
     ],
     ids=["added", "removed", "renamed", "new subfolder", "added below"],
 )
-def test_a_name_added_or_removed_anywhere_is_seen(root: Path, change) -> None:  # noqa: ANN001
+def test_a_name_added_or_removed_anywhere_is_seen(
+    root: Path, change: Callable[[Path], object]
+) -> None:
     listing = changes.listing(root)
     change(root)
     assert changes.same_names(root, listing) is None
