@@ -422,6 +422,8 @@ def build(
     lap = report.lap("read", lap)
 
     staging = None if check_only or in_memory else Staging(out)
+    if staging is not None:  # for the next process that renders: loaded, not compiled again
+        theme.keep_compiled(build_dir / "templates")
     try:
         job = ClientJob(
             content,

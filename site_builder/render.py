@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import shutil
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,15 +13,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from babel.support import Translations
 from jinja2 import (
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     Template,
     pass_eval_context,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from jinja2.ext import Extension
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
@@ -138,12 +143,48 @@ class Asset:
     data: bytes
 
 
+class _Compiled(FileSystemBytecodeCache):
+    """Compiled templates kept on disk, so a fresh process loads them instead of compiling.
+
+    Compiling the theme costs ~0.3 s a language, a third of a one-change rebuild at 10,000
+    clients. Jinja checks a cached template against its source only, not against what
+    CompiledGettext baked into it, so each catalog has a folder of its own, below one named
+    by everything else the compiled code depends on (``Theme.compiled_key``).
+    """
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):  # a cache: a build that cannot keep it goes on
+            super().dump_bytecode(bucket)
+
+
 class Theme:
     """Templates, stylesheet and catalogs of one theme folder."""
 
     def __init__(self, folder: Path = DEFAULT_THEME) -> None:
         self.folder = folder
         self._envs: dict[str, Environment] = {}
+        self._compiled: Path | None = None
+
+    def keep_compiled(self, folder: Path) -> None:
+        """Keep the compiled templates in ``folder`` (under a build's ``build/``), for the next
+        process that renders this theme; those kept for another theme or code are removed."""
+        here = folder / self.compiled_key
+        if self._compiled == here:
+            return
+        self._compiled = here
+        for old in folder.iterdir() if folder.is_dir() else ():
+            if old != here:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @cached_property
+    def compiled_key(self) -> str:
+        """A digest of what the compiled templates depend on: the theme's files (templates
+        and catalogs), the code that compiles them, and Jinja's version."""
+        h = hashlib.sha256(f"{jinja2.__version__}|{self.folder}".encode())
+        code = Path(__file__).parent
+        for path in [code / "render.py", code / "i18n.py", *self.files()]:
+            h.update(path.read_bytes())
+        return h.hexdigest()[:16]
 
     @cached_property
     def css(self) -> Asset:
@@ -170,10 +211,21 @@ class Theme:
                 extensions=[CompiledGettext],
                 trim_blocks=True,
                 lstrip_blocks=True,
+                bytecode_cache=self._bytecode_cache(catalog),
             )
             env.globals.update(_translations=self.translations(locale), _fmt=_fmt)
             self._envs[catalog] = env
         return env
+
+    def _bytecode_cache(self, catalog: str) -> _Compiled | None:
+        if self._compiled is None:
+            return None
+        folder = self._compiled / catalog
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return _Compiled(str(folder))
 
     def render(self, page: Page, locale: str) -> str:
         if page.template is None:
