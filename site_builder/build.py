@@ -21,6 +21,7 @@ build. Content errors still stop it, atomically.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import multiprocessing
@@ -225,6 +226,23 @@ def _countable(
     return kept, aside
 
 
+def _thawed_on_return(fn: Callable[..., BuildReport]) -> Callable[..., BuildReport]:
+    """Once a build froze what it read (``gc.freeze``), the collector gets it back when the
+    build returns, however it returns."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> BuildReport:
+        thaw = gc.get_freeze_count() == 0
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if thaw:
+                gc.unfreeze()
+
+    return wrapper
+
+
+@_thawed_on_return
 def build(
     content: Path,
     out: Path,
@@ -361,6 +379,9 @@ def build(
         report.set_aside = _countable(recorded, owners, invoice_files)[1]  # still not counted
         return _unchanged(report, previous, out, started)
     raws = {r.source.rel: r for r in _read_all(content, to_read, workers)}
+    # alive until the build returns: the collector would walk millions of its objects each
+    # time the heap grew by a quarter (~2 s of a full build at 10,000 clients)
+    gc.freeze()
     for raw in raws.values():
         owners.learn(raw)
 

@@ -261,7 +261,8 @@ def run_clients(
     _JOB = job
     # The parsed content lives as long as the build: frozen, the cycle collector stops
     # walking it again and again (its cost grew with the agency), and forked workers stop
-    # copying its memory pages by touching them.
+    # copying its memory pages by touching them. A caller that froze it first thaws it.
+    thaw = gc.get_freeze_count() == 0
     gc.freeze()
     try:
         files = sum(len(job.files.get(c, ())) for c in client_ids)
@@ -281,4 +282,5 @@ def run_clients(
         return results
     finally:
         _JOB = None
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from pathlib import Path
 from queue import Queue
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+_REMOVING = ".removing-"  # a retired site on its way out, in the background
+_removers: list[subprocess.Popen[bytes]] = []
 
 
 def digest(data: bytes) -> str:
@@ -133,7 +136,7 @@ class Staging:
             staged.mkdir(parents=True, exist_ok=True)
             self._retire(target)
             os.replace(staged, target)
-        self._finish()
+        self._finish(background=True)
 
     def commit_clients(self, rendered: dict[str, str], retired_tokens: set[str]) -> None:
         """Swap in each re-rendered client's folder (client id -> token) and its snapshot."""
@@ -165,6 +168,35 @@ class Staging:
         else:
             os.replace(source, target)
 
-    def _finish(self) -> None:
+    def _finish(self, background: bool = False) -> None:
+        if background and self.trash.exists():
+            _remove_in_background(self.trash, self.out)
         shutil.rmtree(self.trash, ignore_errors=True)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _remove_in_background(trash: Path, out: Path) -> None:
+    """Remove a retired site without waiting for it: the new one is already in place, and
+    deleting 234,000 files takes ~20 s on this disk, a quarter of a full build.
+
+    The trash is renamed first, so a next build's trash is a folder of its own. ``rm`` runs
+    in a session of its own (an interrupted build or a closed terminal does not stop it); a
+    removal that was stopped anyway, its folder still there, is handed on with this one.
+    """
+    doomed = out / f"{_REMOVING}{os.getpid()}-{os.urandom(4).hex()}"
+    os.replace(trash, doomed)
+    paths = sorted(str(p) for p in out.glob(_REMOVING + "*"))
+    _removers[:] = [p for p in _removers if p.poll() is None]  # the finished ones reaped
+    try:
+        _removers.append(
+            subprocess.Popen(
+                ["rm", "-rf", "--", *paths],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+    except OSError:  # no rm here: removed now, then
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)

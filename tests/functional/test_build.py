@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -111,6 +112,22 @@ def test_second_build_renders_nothing(out: Path, content: Path) -> None:
     assert (report.clients_rendered, report.pages_written) == (0, 0)
     assert report.clients_skipped == len(clients_of(content))
     assert digests(out / "public") == before
+
+
+def test_a_full_rebuild_removes_the_old_site_without_waiting_for_it(
+    out: Path, content: Path
+) -> None:
+    before = digests(out / "public")
+    stopped = out / ".removing-1-0000"  # a removal stopped part-way: handed on
+    (stopped / "public").mkdir(parents=True)
+    report = build(content, out, SAMPLE_TODAY, secret=SECRET, force=True)
+    assert report.full and digests(out / "public") == before
+    assert not list(out.glob(".trash-*")) and not list(out.glob(".staging-*"))
+    deadline = time.monotonic() + 60
+    while list(out.glob(".removing-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(out.glob(".removing-*"))
+    assert sorted(p.name for p in out.iterdir()) == ["build", "public"]
 
 
 def test_editing_one_invoice_rerenders_only_that_client(out: Path, content: Path) -> None:
