@@ -102,7 +102,12 @@ def stats(root: Path, rels: list[str]) -> tuple[array, array] | None:
         return _stats(root, rels)
     half = len(rels) // 2
     read, write = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: all of them here
+        os.close(read)
+        os.close(write)
+        return _stats(root, rels)
     if pid == 0:  # the child: the second half's stats down the pipe, then gone at once
         try:
             os.close(read)
