@@ -17,6 +17,7 @@ from functions.recorded import with_store_payments
 from functions.site import Site
 from functions.snapshots import Snapshots
 from functions.store.base import Store
+from site_builder.billing.autopay import autopay_policy, promised_until
 from site_builder.billing.reminders import resolve_reminders
 from site_builder.bundle import accounts, issue_day
 from site_builder.ledger import ledger_entry, pages_change
@@ -72,7 +73,10 @@ def republish(
     cadence = resolve_reminders(bundle.agency.reminders, bundle.client.reminders)
     # the snapshot's retainers are expanded already: a new period waits for the next build;
     # a future-dated invoice is in it, and published on its day (``issue_day``)
-    change = pages_change(figures, issue_day(counted, today))
+    promised = None
+    if counted.autopay is not None:  # a charge line is gone the day after its day
+        promised = promised_until(figures, autopay_policy(bundle.agency, bundle.client))
+    change = pages_change(figures, issue_day(counted, today), promised)
     # through the deliveries: an invoice published today is new to the store, and emailed
     republished(
         store,

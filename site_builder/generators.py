@@ -17,6 +17,7 @@ from typing import Any
 
 from site_builder import content as cnt
 from site_builder.billing import BillingError, expand_retainer
+from site_builder.billing.autopay import autopay_policy, promised_until
 from site_builder.billing.reminders import resolve_reminders
 from site_builder.billing.retainers import next_period
 from site_builder.bundle import (
@@ -157,7 +158,13 @@ def process_client(job: ClientJob, client_id: str) -> ClientResult:
     if result.errors:
         return result
     # a future-dated invoice is published (and emailed) on its issue day
-    result.changes_on = pages_change(figures, *retainer_days, issue_day(bundle, job.today))
+    # a charge line ("will be charged … on <day>") is gone the day after its day
+    promised = None
+    if counted.autopay is not None:
+        promised = promised_until(figures, autopay_policy(job.agency, client))
+    result.changes_on = pages_change(
+        figures, *retainer_days, issue_day(bundle, job.today), promised
+    )
     result.token = client_token(job.secret, client_id, client.token_version)
     cadence = resolve_reminders(job.agency.reminders, client.reminders)
     result.ledger = {

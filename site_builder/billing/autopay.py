@@ -24,6 +24,7 @@ retry with ``amount_due_on`` for the day it runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -123,6 +124,23 @@ def planned_charges(account: InvoiceFigures, policy: AutopayPolicy) -> list[Char
         if amount > 0:
             charges.append(Charge(invoice.number, n, day, amount, st.currency))
     return sorted(charges, key=lambda c: (c.day, c.instalment or 0))
+
+
+def promised_until(accounts: Iterable[InvoiceFigures], policy: AutopayPolicy) -> date | None:
+    """The day after the first charge day the pages promise ("will be charged … on <day>",
+    the charge days on or after the accounts' day): that line is gone from then on, whatever
+    became of the charge, so the client's pages change that day. None: nothing promised.
+
+    For the client whose method is saved; a charge on the due day falls on the day the
+    invoice turns overdue anyway, a charge on the issue day (``when: issue``) does not.
+    """
+    days = [
+        charge.day
+        for account in accounts
+        for charge in planned_charges(account, policy)
+        if account.day is None or charge.day >= account.day
+    ]
+    return min(days) + timedelta(days=1) if days else None
 
 
 def attempt_days(first: date, policy: AutopayPolicy) -> list[date]:

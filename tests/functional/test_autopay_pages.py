@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from functions.snapshots import FolderSnapshots
+from site_builder import manifest
 from site_builder.billing.autopay import autopay_policy, planned_charges
 from site_builder.build import build
 from site_builder.bundle import ClientBundle, accounts
@@ -247,3 +249,36 @@ def test_the_snapshot_round_trips_with_and_without_a_saved_method(
     some = snapshots.load("open-trails", only={number})
     assert some is not None and some.autopay == VISA
     assert [i.number for i in some.invoices] == [number]
+
+
+def test_a_promised_charge_day_gone_by_is_a_day_the_pages_change(content: Path) -> None:
+    """Charged on its issue day (``when: issue``): "will be charged … on <that day>" is true
+    that day only. The next day is a change day of the client's pages, whatever became of
+    the charge, and that day's pages no longer promise it."""
+    client = content / "clients" / "open-trails.yaml"
+    client.write_text(
+        client.read_text().replace(
+            "autopay: {mode: required}", "autopay: {mode: required, when: issue}"
+        )
+    )
+    invoice = content / "invoices" / "INV-2026-0129.yaml"  # open-trails', unpaid, no plan
+    invoice.write_text(
+        invoice.read_text()
+        .replace("issued: 2026-11-02", f"issued: {SAMPLE_TODAY}")
+        .replace("due: 2026-12-02", f"due: {SAMPLE_TODAY + timedelta(days=30)}")
+    )
+    out = content.parent / "out"
+    on_autopay = {"open-trails": VISA}
+    promise = f"on {format_day(SAMPLE_TODAY, 'en')}."
+
+    build(content, out, SAMPLE_TODAY, secret=SECRET, pdfs=False, methods=on_autopay)
+    page = portal_of(out, "open-trails") / "invoices" / "INV-2026-0129.html"
+    assert [line for line in charge_lines(page.read_text()) if line.endswith(promise)]
+    record = manifest.load(out / "build")
+    assert record is not None
+    assert record.clients["open-trails"].changes_on == str(SAMPLE_TODAY + timedelta(days=1))
+
+    next_day = SAMPLE_TODAY + timedelta(days=1)
+    report = build(content, out, next_day, secret=SECRET, pdfs=False, methods=on_autopay)
+    assert "open-trails" in {e["client"] for e in report.ledger_changes.values()}
+    assert not [line for line in charge_lines(page.read_text()) if line.endswith(promise)]

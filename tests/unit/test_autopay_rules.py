@@ -19,6 +19,7 @@ from site_builder.billing.autopay import (
     attempt_days,
     autopay_policy,
     planned_charges,
+    promised_until,
 )
 from site_builder.billing.timeline import amount_on
 from site_builder.bundle import Account, ClientBundle, accounts
@@ -296,6 +297,17 @@ def test_a_future_dated_invoice_is_planned_from_its_issue_day() -> None:
         Charge("INV-1", None, date(2026, 4, 1), 98000, "USD")
     ]
     assert planned_charges(account, ON) == [Charge("INV-1", None, date(2026, 5, 1), 100000, "USD")]
+
+
+def test_the_pages_stop_promising_a_charge_the_day_after_its_day() -> None:
+    # on the issue day the page says "charged today"; from the next day it says nothing more
+    assert promised_until([account_of(ISSUED)], ON_ISSUE) == ISSUED + timedelta(days=1)
+    assert promised_until([account_of(ISSUED + timedelta(days=1))], ON_ISSUE) is None
+    # charged on the due day: the earliest due day of the client's invoices, then the day after
+    later = invoice("INV-2", due=(DUE + timedelta(days=10)).isoformat())
+    both = [account_of(ISSUED, invoice(), later, number=n) for n in ("INV-1", "INV-2")]
+    assert promised_until(both, ON) == DUE + timedelta(days=1)
+    assert promised_until(both, OFF) is None
 
 
 def test_attempt_days_are_the_first_then_each_retry_after_it() -> None:
