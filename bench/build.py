@@ -175,6 +175,31 @@ def code_fingerprint() -> tuple[tuple[str, int, int], ...]:
     return tuple(stats)
 
 
+PROBE_FILES = 2_000
+
+
+def disk_probe(workdir: Path) -> str:
+    """How long a new file takes on the disk right now, as a note beside a cold build's time.
+
+    On this machine's disk (ext4 without a journal) a file created in the minutes after a
+    mass delete takes several times longer (RESULTS.md, "The floors"), whatever the build
+    does: the note says which state a figure was taken in. The probe's files are removed
+    with the moved-aside output, after the last timing, since removing them would slow
+    the next creates too.
+    """
+    folder = workdir / f".disk-probe-{os.getpid()}-{time.time_ns()}"
+    folder.mkdir(parents=True)
+    data = b"x" * 4096
+    started = time.perf_counter()
+    for i in range(PROBE_FILES):
+        (folder / f"{i}.html").write_bytes(data)
+    per_file = (time.perf_counter() - started) / PROBE_FILES * 1e6
+    return (
+        f"{per_file:.0f} µs to create a file (on this disk ~20 µs when quiet, "
+        "140–200 µs in the minutes after a mass delete)"
+    )
+
+
 def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
     from site_builder.build import build
 
@@ -230,6 +255,7 @@ def run(args: argparse.Namespace, content: Path) -> tuple[list[Row], list[str]]:
     # 1. cold: no previous output, no manifest (the old one moved aside, deleted at the end)
     if out.exists():
         os.replace(out, args.workdir / f"site.old-{os.getpid()}-{time.time_ns()}")
+    notes.append(f"full (cold): the disk before it: {disk_probe(args.workdir)}")
     full_target = f"≤ {FULL_TARGET_S:g} s and ≥ {FULL_TARGET_PAGES_S:,} pages/s"
     timed("full (cold)", args.clients, full_target, FULL_TARGET_S if size == REFERENCE else None)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -276,6 +302,7 @@ def with_peers(args: argparse.Namespace, rows: list[Row], notes: list[str]) -> N
     pages = args.clients * (1 + args.invoices)
     site = args.workdir / "hugo"
     notes.append(peers.ensure_site(site, pages))
+    notes.append(f"Hugo: the disk before its builds: {disk_probe(args.workdir)}")
     timings, peak = peers.run(site, pages)
     by_scenario = {t.scenario: t.seconds for t in timings}
     for row in rows:
@@ -292,7 +319,7 @@ def clear_moved(args: argparse.Namespace) -> None:
     """The outputs moved aside before the cold builds, deleted now that nothing is timed."""
     from bench import peers
 
-    for old in args.workdir.glob("site.old-*"):
+    for old in [*args.workdir.glob("site.old-*"), *args.workdir.glob(".disk-probe-*")]:
         shutil.rmtree(old, ignore_errors=True)
     peers.clear_moved(args.workdir / "hugo")
 
