@@ -45,16 +45,24 @@ def _files(root: Path) -> list[Path]:
     return sorted(Path(folder, name) for folder, _, names in os.walk(root) for name in names)
 
 
-def _in_two(
-    items: list[Path], load: Callable[[Path], object], timed: Callable[[list[object]], None]
-) -> float:
-    """Both halves loaded first (untimed), then ``timed`` on each at once: the slower's s.
+def dealt(items: list[Path]) -> list[list[Path]]:
+    """Every other file to each process: even shares, as the build's read hands out chunks."""
+    return [items[i::WORKERS] for i in range(WORKERS)]
 
-    The halves are runs of the sorted paths, as the build gives each worker whole clients:
-    two processes never make files in the same folder at once.
-    """
+
+def runs(items: list[Path]) -> list[list[Path]]:
+    """Runs of the sorted paths, as the build's render workers take whole clients: no two
+    processes make files in one folder at once."""
     size = -(-len(items) // WORKERS)
-    halves = [items[i : i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _in_two(
+    halves: list[list[Path]],
+    load: Callable[[Path], object],
+    timed: Callable[[list[object]], None],
+) -> float:
+    """Both halves loaded first (untimed), then ``timed`` on each at once: the slower's s."""
     fork = multiprocessing.get_context("fork")
     ready = fork.Barrier(len(halves))
     results = fork.SimpleQueue()
@@ -116,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     clients = sum(1 for s in sources if s.kind == "client")
 
     yaml_files = [content / s.rel for s in sources if s.rel.endswith((".yaml", ".yml"))]
-    yaml_s = _in_two(yaml_files, lambda p: p.read_text(encoding="utf-8"), compose_all)
+    yaml_s = _in_two(dealt(yaml_files), lambda p: p.read_text(encoding="utf-8"), compose_all)
 
     site = _files(public)
     copy = args.workdir / f"floors-{os.getpid()}"
     load = lambda p: (p.relative_to(public).as_posix(), p.read_bytes())  # noqa: E731
-    create_s = _in_two(site, load, create_all(copy))
+    create_s = _in_two(runs(site), load, create_all(copy))
     floor = scan_s + yaml_s + create_s
     left_ms = (TARGET_S - floor) * WORKERS / clients * 1000
     print(f"content: {clients:,} clients, {len(sources):,} files; public/: {len(site):,} files")
